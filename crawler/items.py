@@ -1,0 +1,80 @@
+"""Typed items: what a spider yields and the pipelines refine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass
+class ListingEntry:
+    """One link of a listing page, with what the listing says of it."""
+
+    url: str
+    title: str | None = None
+    date_text: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class ArticleFields:
+    """What a page object reads off an article page: raw text, not yet normalized."""
+
+    title: str | None
+    date_text: str | None
+    category: str | None
+    body_html: str | None  # the body container's inner HTML, untouched
+
+
+@dataclass
+class Article:
+    """An article page on its way to the archive.
+
+    The spider fills the raw fields (``raw`` and ``listing``); the pipelines
+    fill the rest in order: title, date, body. The archive pipeline stores it.
+    """
+
+    url: str
+    site: str
+    lang: str
+    raw: ArticleFields
+    listing: ListingEntry
+    doc_number: str | None = None
+    title: str | None = None
+    category: str | None = None
+    published_on: dt.date | None = None
+    body: str | None = None
+    body_html: str | None = None
+
+    def record(self) -> dict[str, object]:
+        """The normalized record, as the fixtures' expected.json spell it."""
+        return {
+            "site": self.site,
+            "lang": self.lang,
+            "url": self.url,
+            "doc_number": self.doc_number,
+            "title": self.title,
+            "category": self.category,
+            "published_on": self.published_on.isoformat() if self.published_on else None,
+            "body": self.body,
+            "body_html": self.body_html,
+        }
+
+
+# Why a page did not become a document; stored with every reject.
+REJECT_INVALID = "invalid"  # fetched, but unusable: no title, no date, empty body
+REJECT_HTTP = "http_error"  # answered 4xx
+REJECT_ROBOTS = "robots"  # robots.txt forbids it: never requested
+REJECT_DOWNLOAD = "download_error"  # timeouts, refused connections, 5xx after retries
+REJECT_PARSE = "parse_error"  # the page object raised: a layout change or a bug
+
+
+@dataclass
+class RejectedPage:
+    """A listed link that did not become a document, and why."""
+
+    url: str
+    site: str
+    lang: str
+    reason: str
+    kind: str

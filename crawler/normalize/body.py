@@ -1,0 +1,108 @@
+"""Article bodies: plain text for search and a sanitized HTML for display."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import nh3
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.normalize.text import clean_text
+
+# Lines of the sites' chrome that must never reach a body (SITE_FACTS.md):
+# share labels, footers, banner alt texts, the mission sites' archive link.
+BOILERPLATE_LINES = frozenset(
+    line.casefold()
+    for line in (
+        "Share this page", "Paylaş", "Поделиться",
+        "Search in archive", "Arxivdə axtar", "Поиск в архиве",
+        "news banner image Desktop", "news banner image Mobile",
+        "Privacy Policy", "Gizlilik Siyasəti", "Политика конфиденциальности",
+    )
+)  # fmt: skip
+# Footers start the same way whatever follows ("All rights reserved. Contact us ...").
+BOILERPLATE_PREFIXES = ("all rights reserved", "bütün hüquqlar qorunur", "все права защищены")
+
+# Elements that make a paragraph of their own; the innermost ones are the paragraphs.
+_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+_BLOCK_TEST = " or ".join(f"self::{tag}" for tag in _BLOCK_TAGS)
+_LEAF_BLOCKS = etree.XPath(f".//*[{_BLOCK_TEST}][not(.//*[{_BLOCK_TEST}])]")
+# Display HTML keeps these tags, and of attributes only a link's absolute href.
+_KEEP_BLOCK = frozenset({"p", "h2", "h3", "h4", "blockquote"})
+_ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "sub", "sup", "a", "h2", "h3", "h4",
+                 "blockquote"}  # fmt: skip
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad\ufeff"))
+_WHITESPACE = re.compile(r"\s+")
+# Line breaks at the very start or end of a block (after sanitizing, which
+# unwraps the spans they often hide in) are a CMS artifact, not content.
+_EDGE_BREAKS = re.compile(r"^(<\w+>)(?:\s*<br>\s*)+|(?:\s*<br>\s*)+(</\w+>)$")
+
+
+@dataclass(frozen=True)
+class Body:
+    text: str  # paragraphs separated by one blank line
+    html: str  # one sanitized block element per paragraph, one per line
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    folded = paragraph.casefold()
+    return folded in BOILERPLATE_LINES or folded.startswith(BOILERPLATE_PREFIXES)
+
+
+def normalize_body(raw_html: str, base_url: str) -> Body:
+    """The body container's inner HTML -> clean text and display HTML."""
+    if not raw_html.strip():
+        return Body("", "")
+    root = lxml_html.fragment_fromstring(raw_html, create_parent="div")
+    etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+    root.make_links_absolute(base_url, resolve_base_href=False)
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")  # a line break separates words in the text too
+    texts: list[str] = []
+    blocks: list[str] = []
+    leaves = _LEAF_BLOCKS(root)
+    if leaves:
+        for element in leaves:
+            text = clean_text(element.text_content())
+            if text and not is_boilerplate(text):
+                texts.append(text)
+                blocks.append(_display_block(element))
+    else:
+        # No paragraph markup at all: paragraphs are separated by blank lines.
+        for chunk in re.split(r"\n\s*\n", root.text_content()):
+            text = clean_text(chunk)
+            if text and not is_boilerplate(text):
+                texts.append(text)
+                blocks.append(f"<p>{html.escape(text, quote=False)}</p>")
+    sanitized = nh3.clean(
+        "\n".join(blocks),
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
+    )
+    return Body("\n\n".join(texts), clean_html(sanitized))
+
+
+def clean_html(markup: str) -> str:
+    """The same whitespace rules as the text, applied to sanitized display HTML."""
+    lines = []
+    for line in markup.replace("&nbsp;", " ").split("\n"):
+        line = _WHITESPACE.sub(" ", line.translate(_INVISIBLE)).strip()
+        line = _EDGE_BREAKS.sub(r"\1\2", line)
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _display_block(element: lxml_html.HtmlElement) -> str:
+    tag = element.tag if element.tag in _KEEP_BLOCK else "p"
+    inner = html.escape(element.text or "", quote=False) + "".join(
+        etree.tostring(child, encoding=str, method="html") for child in element
+    )
+    inner = _WHITESPACE.sub(" ", inner.replace("\xa0", " ").translate(_INVISIBLE)).strip()
+    return f"<{tag}>{inner}</{tag}>"

@@ -1,0 +1,19 @@
+"""Page objects: HTML and URL in, raw fields out. They know nothing of requests.
+
+One module per site layout; every selector of a layout is a named class
+attribute of its page classes, so that an operator who finds the live markup
+different corrects it in one place. A redesign becomes a subclass that
+overrides what changed (``MainSiteV2(MainSiteV1)``), and ``LAYOUTS`` points
+at the version in force.
+"""
+
+from crawler.pages.base import Layout
+from crawler.pages.main import MainSiteV1
+from crawler.pages.mission import MissionSiteV1
+
+LAYOUTS: dict[str, type[Layout]] = {
+    "main": MainSiteV1,
+    "mission": MissionSiteV1,
+}
+
+__all__ = ["LAYOUTS", "Layout"]

@@ -1,0 +1,94 @@
+"""What every layout offers the spider: listing URLs, listing items, article fields."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from parsel import Selector, SelectorList
+
+from crawler.items import ArticleFields, ListingEntry
+from crawler.normalize.text import clean_text
+
+
+class Layout:
+    """A site layout: how to find its listings, and read them and its articles.
+
+    Subclasses set the selectors as class attributes and may override the
+    methods where the markup needs more than a selector.
+    """
+
+    #: Path of listing page N of a language; {lang} and {page} are filled in.
+    listing_path: ClassVar[str] = "/{lang}/news?page={page}"
+    #: Name of the page number's query parameter (listing URLs without it are page 1).
+    page_parameter: ClassVar[str] = "page"
+
+    @classmethod
+    def listing_url(cls, base_url: str, lang: str, page: int) -> str:
+        return base_url + cls.listing_path.format(lang=lang, page=page)
+
+    @classmethod
+    def parse_listing(cls, selector: Selector, url: str) -> list[ListingEntry]:
+        raise NotImplementedError
+
+    @classmethod
+    def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
+        raise NotImplementedError
+
+
+def first_text(nodes: SelectorList[Selector]) -> str | None:
+    """All the text of the first matching node, cleaned; None if none or empty."""
+    for node in nodes:
+        text = clean_text(" ".join(node.xpath(".//text()").getall()))
+        return text or None
+    return None
+
+
+def first_of(selector: Selector, queries: tuple[str, ...]) -> str | None:
+    """The text of the first CSS query that finds non-empty text."""
+    for query in queries:
+        text = first_text(selector.css(query))
+        if text:
+            return text
+    return None
+
+
+def inner_html(nodes: SelectorList[Selector]) -> str | None:
+    """The inner HTML of the first matching node."""
+    for node in nodes:
+        return "".join(node.xpath("node()").getall())
+    return None
+
+
+# What a <title> holds besides the article's title: the sites' own names.
+SITE_NAME_PATTERNS = (
+    "ministry of foreign affairs of the republic of azerbaijan",
+    "azərbaycan respublikası xarici i̇şlər nazirliyi",
+    "azərbaycan respublikası xarici işlər nazirliyi",
+    "министерство иностранных дел азербайджанской республики",
+    "embassy of the republic of azerbaijan",
+    "consulate general of the republic of azerbaijan",
+    "permanent mission of the republic of azerbaijan",
+)
+TITLE_SEPARATORS = (" | ", " – ", " — ", " - ")
+
+
+def title_from_page_title(page_title: str | None) -> str | None:
+    """``"Title | Ministry of ..."`` -> ``"Title"``; a bare site name -> None."""
+    if not page_title:
+        return None
+    parts = [page_title]
+    for separator in TITLE_SEPARATORS:
+        if separator in page_title:
+            parts = page_title.split(separator)
+            break
+    kept = [part for part in parts if not part.strip().casefold().startswith(SITE_NAME_PATTERNS)]
+    return clean_text(" | ".join(kept)) or None
+
+
+def article_title(selector: Selector, heading_queries: tuple[str, ...]) -> str | None:
+    """The article's heading; failing that og:title; failing that <title> less the site."""
+    return (
+        first_of(selector, heading_queries)
+        or clean_text(selector.css('meta[property="og:title"]::attr(content)').get("")) or None
+        or title_from_page_title(first_text(selector.css("title")))
+    )

@@ -1,0 +1,96 @@
+"""https://mfa.gov.az: the ministry's main site.
+
+Documented (SITE_FACTS.md): listing items, their title/category/date markup,
+the body container. Guessed (no public copy shows them): the article's
+heading and category-and-date line, hence the fallbacks.
+"""
+
+from __future__ import annotations
+
+from parsel import Selector
+
+from crawler.items import ArticleFields, ListingEntry
+from crawler.normalize.dates import find_date_text
+from crawler.normalize.text import clean_text
+from crawler.pages.base import Layout, article_title, first_of, inner_html
+
+
+class MainSiteV1(Layout):
+    """The layout of mfa.gov.az as public copies show it from 2019 on."""
+
+    # Listing: news (/{lang}/news) and category (/{lang}/category/...) pages.
+    listing_items = (
+        "div.section_content a.section_newsIn_item",
+        "div.section_content a.section_archive_item",
+        "div.section_content > a",  # the second public configuration's reading
+    )
+    listing_title = (
+        "div.section_newsIn_item_content--header",
+        "div.section_archive_item_content--header",
+    )
+    listing_date = (
+        "span.section_newsIn_item_content_information--date",
+        "span.section_archive_item_content_information--date",
+        "div.section_newsIn_item_content_information span:nth-of-type(2)",
+    )
+    listing_category = (
+        "span.section_newsIn_item_content_information--category",
+        "div.section_newsIn_item_content_information span:nth-of-type(1)",
+    )
+
+    # Article page.
+    article_heading = (
+        "section.section_articleInner h1",
+        "div.section_articleInner_body h1",
+        "main h1",
+    )
+    article_date = ("span.section_articleInner_body_information--date",)
+    article_category = ("span.section_articleInner_body_information--category",)
+    article_info_line = ("div.section_articleInner_body_information",)
+    article_body = ("div.section_articleInner_body_content--description",)
+
+    @classmethod
+    def parse_listing(cls, selector: Selector, url: str) -> list[ListingEntry]:
+        for query in cls.listing_items:
+            items = selector.css(query)
+            if items:
+                break
+        entries = []
+        for item in items:
+            href = item.attrib.get("href", "").strip()
+            if not href or href.startswith(("#", "javascript:")):
+                continue
+            entries.append(
+                ListingEntry(
+                    url=href,
+                    title=first_of(item, cls.listing_title),
+                    date_text=first_of(item, cls.listing_date),
+                    category=first_of(item, cls.listing_category),
+                )
+            )
+        return entries
+
+    @classmethod
+    def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
+        date_text = first_of(selector, cls.article_date)
+        category = first_of(selector, cls.article_category)
+        info_line = first_of(selector, cls.article_info_line)
+        if info_line and not date_text:
+            # One text line, "Press release 24 September 2019": split it.
+            date_text = find_date_text(info_line)
+            if not category:
+                category = clean_text(info_line.replace(date_text or "", "")) or None
+        body_html = None
+        for query in cls.article_body:
+            body_html = inner_html(selector.css(query))
+            if body_html is not None:
+                break
+        return ArticleFields(
+            title=article_title(selector, cls.article_heading),
+            date_text=date_text,
+            category=category,
+            body_html=body_html,
+        )
+
+
+

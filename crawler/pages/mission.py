@@ -1,0 +1,65 @@
+"""https://{city}.mfa.gov.az: the embassies' and consulates' sites.
+
+Known (SITE_FACTS.md): article URLs /{lang}/news/{id}/{slug}; the article's
+text runs date (ISO), title, body, "Search in archive". Not known: any
+markup. Every selector below is the replica's invention, and the first thing
+to check against the live site.
+"""
+
+from __future__ import annotations
+
+from parsel import Selector
+
+from crawler.items import ArticleFields, ListingEntry
+from crawler.normalize.dates import find_date_text
+from crawler.pages.base import Layout, article_title, first_of, first_text, inner_html
+
+
+class MissionSiteV1(Layout):
+    """The mission sites' CMS, as the replica imagines it."""
+
+    listing_items = ("div.news-list a.news-list__item",)
+    listing_title = (".news-list__title",)
+    listing_date = (".news-list__date",)
+
+    article_container = ("div.news-single",)
+    article_heading = ("div.news-single h1", "h1")
+    article_date = (".news-single__date",)
+    article_body = (".news-single__text",)
+
+    @classmethod
+    def parse_listing(cls, selector: Selector, url: str) -> list[ListingEntry]:
+        entries = []
+        for query in cls.listing_items:
+            for item in selector.css(query):
+                href = item.attrib.get("href", "").strip()
+                if href:
+                    entries.append(
+                        ListingEntry(
+                            url=href,
+                            title=first_of(item, cls.listing_title),
+                            date_text=first_of(item, cls.listing_date),
+                        )
+                    )
+            if entries:
+                break
+        return entries
+
+    @classmethod
+    def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
+        date_text = first_of(selector, cls.article_date)
+        if not date_text:
+            # The date line is the first ISO date in the article's text.
+            container = first_text(selector.css(",".join(cls.article_container)))
+            date_text = find_date_text(container) if container else None
+        body_html = None
+        for query in cls.article_body:
+            body_html = inner_html(selector.css(query))
+            if body_html is not None:
+                break
+        return ArticleFields(
+            title=article_title(selector, cls.article_heading),
+            date_text=date_text,
+            category=None,  # mission pages show none
+            body_html=body_html,
+        )

@@ -1,0 +1,126 @@
+"""Sites are data: the TOML sites file that says what a crawl visits."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.exceptions import ConfigError
+
+LANGUAGES = ("az", "en", "ru")
+LAYOUTS = ("main", "mission")
+DEFAULT_SITES_FILE = Path(str(files("crawler") / "sites.toml"))
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    base_url: str  # scheme://host[:port], no trailing slash
+    layout: str
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CrawlPoliteness:
+    """The [crawl] table: how hard a crawl may press the sites of the file."""
+
+    download_delay: float = 1.0
+    autothrottle: bool = True
+    retry_backoff: float = 2.0
+
+
+@dataclass(frozen=True)
+class SitesConfig:
+    sites: tuple[Site, ...]
+    politeness: CrawlPoliteness = field(default_factory=CrawlPoliteness)
+    path: Path | None = None
+
+    def select(self, names: Iterable[str] = (), languages: Sequence[str] = ()) -> SitesConfig:
+        """Only the named sites (all when none is named), with only those languages."""
+        names = list(names)
+        known = {site.name for site in self.sites}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown site {unknown[0]!r} (the sites file lists: {', '.join(sorted(known))})"
+            )
+        chosen = []
+        for site in self.sites:
+            if names and site.name not in names:
+                continue
+            langs = tuple(lang for lang in site.languages if not languages or lang in languages)
+            if langs:
+                chosen.append(Site(site.name, site.base_url, site.layout, langs))
+        return SitesConfig(tuple(chosen), self.politeness, self.path)
+
+
+def parse_languages(text: str) -> tuple[str, ...]:
+    """``"az,en"`` -> ``("az", "en")``; an unknown language is a ConfigError."""
+    langs = tuple(part.strip() for part in text.split(",") if part.strip())
+    for lang in langs:
+        if lang not in LANGUAGES:
+            raise ConfigError(f"unknown language {lang!r} (choose from {', '.join(LANGUAGES)})")
+    if not langs:
+        raise ConfigError("--lang needs at least one language")
+    return langs
+
+
+def load_sites(path: Path | str | None = None) -> SitesConfig:
+    path = Path(path) if path else DEFAULT_SITES_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read sites file {path}: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"sites file {path} is not valid TOML: {exc}") from exc
+    entries = data.get("site")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"sites file {path} lists no [[site]] entries")
+    sites = tuple(_site(entry, path, n) for n, entry in enumerate(entries, start=1))
+    names = [site.name for site in sites]
+    duplicated = {name for name in names if names.count(name) > 1}
+    if duplicated:
+        raise ConfigError(f"sites file {path}: site name {sorted(duplicated)[0]!r} appears twice")
+    return SitesConfig(sites, _politeness(data.get("crawl", {}), path), path)
+
+
+def _site(entry: Any, path: Path, n: int) -> Site:
+    where = f"sites file {path}, site #{n}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a table")
+    for key in ("name", "base_url", "layout", "languages"):
+        if key not in entry:
+            raise ConfigError(f"{where}: missing {key!r}")
+    parts = urlsplit(str(entry["base_url"]))
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+        raise ConfigError(
+            f"{where}: base_url must be scheme://host[:port], got {entry['base_url']!r}"
+        )
+    if entry["layout"] not in LAYOUTS:
+        raise ConfigError(f"{where}: layout must be one of {', '.join(LAYOUTS)}")
+    languages = entry["languages"]
+    if not isinstance(languages, list) or not languages:
+        raise ConfigError(f"{where}: languages must be a non-empty list")
+    bad = [lang for lang in languages if lang not in LANGUAGES]
+    if bad:
+        raise ConfigError(f"{where}: unknown language {bad[0]!r}")
+    base_url = f"{parts.scheme}://{parts.netloc}"
+    return Site(str(entry["name"]), base_url, entry["layout"], tuple(languages))
+
+
+def _politeness(table: Any, path: Path) -> CrawlPoliteness:
+    if not isinstance(table, dict):
+        raise ConfigError(f"sites file {path}: [crawl] must be a table")
+    try:
+        return CrawlPoliteness(
+            download_delay=float(table.get("download_delay", 1.0)),
+            autothrottle=bool(table.get("autothrottle", True)),
+            retry_backoff=float(table.get("retry_backoff", 2.0)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"sites file {path}: bad [crawl] value: {exc}") from exc

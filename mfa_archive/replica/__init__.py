@@ -1,0 +1,1 @@
+"""The offline replica of the ministry's sites: rendering, serving, generating."""

@@ -1,0 +1,177 @@
+"""Serve a replica directory over real HTTP, every site on its own 127.0.0.1 port.
+
+A replica directory holds::
+
+    replica.toml                 the sites: name, layout, languages
+    sites/<site>/<path>.html     listing pages and anything else of a site
+    cases/<case>/page.html       article pages, each with meta.json naming its
+                                 site and URL path (and expected.json for tests)
+
+A URL maps to a file by its path and query: ``/en/news?page=2`` is
+``en/news@page=2.html``, ``/robots.txt`` is ``robots.txt``; a ``.redirect``
+file in place of the ``.html`` answers 302 to the URL it holds.  Pages may
+write ``{{origin}}`` for their own site's ``http://127.0.0.1:PORT``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mfa_archive.replica.templates import ORIGIN
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+@dataclass
+class ReplicaSite:
+    name: str
+    layout: str
+    languages: list[str]
+    routes: dict[str, Path] = field(default_factory=dict)  # "/path?query" -> file
+    redirects: dict[str, str] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)  # every path+query asked for, in order
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def origin(self) -> str:
+        assert self.server is not None, "site is not being served"
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def url_key(path: str, query: str = "") -> str:
+    return f"{path}?{query}" if query else path
+
+
+def file_to_key(relative: Path) -> str:
+    """``en/news@page=2.html`` -> ``/en/news?page=2``."""
+    name = relative.as_posix()
+    for suffix in (".html", ".redirect"):
+        name = name.removesuffix(suffix)
+    path, _, query = name.partition("@")
+    if path == "index":
+        path = ""
+    return url_key("/" + path, query)
+
+
+def load_sites(root: Path) -> dict[str, ReplicaSite]:
+    config = tomllib.loads((root / "replica.toml").read_text(encoding="utf-8"))
+    sites = {
+        entry["name"]: ReplicaSite(entry["name"], entry["layout"], list(entry["languages"]))
+        for entry in config["site"]
+    }
+    for site in sites.values():
+        site_dir = root / "sites" / site.name
+        for file in sorted(p for p in site_dir.rglob("*") if p.is_file()):
+            key = file_to_key(file.relative_to(site_dir))
+            if file.suffix == ".redirect":
+                site.redirects[key] = file.read_text(encoding="utf-8").strip()
+            else:
+                site.routes[key] = file
+    for meta_file in sorted((root / "cases").glob("*/meta.json")):
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        parts = urlsplit(meta["url"])
+        sites[meta["site"]].routes[url_key(parts.path, parts.query)] = meta_file.with_name(
+            "page.html"
+        )
+    return sites
+
+
+def _handler_for(site: ReplicaSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            site.requests.append(self.path)
+            parts = urlsplit(self.path)
+            key = url_key(parts.path.rstrip("/") or "/", parts.query)
+            if key in site.redirects:
+                self._send(302, b"", location=site.redirects[key].replace(ORIGIN, site.origin))
+            elif key in site.routes:
+                file = site.routes[key]
+                body = file.read_bytes().replace(ORIGIN.encode(), site.origin.encode())
+                kind = "text/plain" if file.suffix == ".txt" else "text/html"
+                self._send(200, body, content_type=f"{kind}; charset=utf-8")
+            else:
+                self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
+
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            *,
+            content_type: str = "text/html; charset=utf-8",
+            location: str | None = None,
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if location:
+                self.send_header("Location", location)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the request list is the log; stderr stays quiet during crawls
+
+    return Handler
+
+
+class ReplicaServer:
+    """Every site of a replica directory, each served on its own port."""
+
+    def __init__(self, root: Path = DEFAULT_ROOT) -> None:
+        self.root = root
+        self.sites = load_sites(root)
+        self._threads: list[threading.Thread] = []
+
+    def start(self, ports: dict[str, int] | None = None) -> None:
+        for site in self.sites.values():
+            port = (ports or {}).get(site.name, 0)
+            site.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(site))
+            site.server.daemon_threads = True
+            thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        for site in self.sites.values():
+            if site.server is not None:
+                site.server.shutdown()
+                site.server.server_close()
+        for thread in self._threads:
+            thread.join()
+
+    def requests(self) -> dict[str, list[str]]:
+        return {name: list(site.requests) for name, site in self.sites.items()}
+
+    def sites_toml(self) -> str:
+        """A sites file (see crawler.sites) pointing at the running replica."""
+        entries = []
+        for site in self.sites.values():
+            langs = ", ".join(f'"{lang}"' for lang in site.languages)
+            entries.append(
+                f'[[site]]\nname = "{site.name}"\nbase_url = "{site.origin}"\n'
+                f'layout = "{site.layout}"\nlanguages = [{langs}]\n'
+            )
+        return "# The offline replica, as served by mfa-archive serve-fixtures.\n\n" + "\n".join(
+            entries
+        )
+
+
+@contextmanager
+def serving(root: Path = DEFAULT_ROOT) -> Iterator[ReplicaServer]:
+    server = ReplicaServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
