@@ -27,11 +27,23 @@ class Site:
 
 @dataclass(frozen=True)
 class CrawlPoliteness:
-    """The [crawl] table: how hard a crawl may press the sites of the file."""
+    """The [crawl] table: how hard a crawl may press the sites of the file.
 
-    download_delay: float = 1.0
-    autothrottle: bool = True
-    retry_backoff: float = 2.0
+    None leaves the Scrapy setting as crawler/settings.py has it.
+    """
+
+    download_delay: float | None = None
+    autothrottle: bool | None = None
+    retry_backoff: float | None = None
+
+    def settings(self) -> dict[str, float | bool]:
+        """The Scrapy settings this table overrides."""
+        values = {
+            "DOWNLOAD_DELAY": self.download_delay,
+            "AUTOTHROTTLE_ENABLED": self.autothrottle,
+            "MFA_RETRY_BACKOFF": self.retry_backoff,
+        }
+        return {name: value for name, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -116,11 +128,17 @@ def _site(entry: Any, path: Path, n: int) -> Site:
 def _politeness(table: Any, path: Path) -> CrawlPoliteness:
     if not isinstance(table, dict):
         raise ConfigError(f"sites file {path}: [crawl] must be a table")
-    try:
-        return CrawlPoliteness(
-            download_delay=float(table.get("download_delay", 1.0)),
-            autothrottle=bool(table.get("autothrottle", True)),
-            retry_backoff=float(table.get("retry_backoff", 2.0)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"sites file {path}: bad [crawl] value: {exc}") from exc
+    unknown = set(table) - {"download_delay", "autothrottle", "retry_backoff"}
+    if unknown:
+        raise ConfigError(f"sites file {path}: unknown [crawl] key {sorted(unknown)[0]!r}")
+    for key in ("download_delay", "retry_backoff"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, int | float) or value < 0):
+            raise ConfigError(f"sites file {path}: [crawl] {key} must be a number >= 0")
+    if not isinstance(table.get("autothrottle", False), bool):
+        raise ConfigError(f"sites file {path}: [crawl] autothrottle must be true or false")
+    return CrawlPoliteness(
+        download_delay=table.get("download_delay"),
+        autothrottle=table.get("autothrottle"),
+        retry_backoff=table.get("retry_backoff"),
+    )

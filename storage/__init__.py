@@ -1,0 +1,1 @@
+"""The archive's database: models, engine factory, migrations, writes and reads."""

@@ -89,6 +89,7 @@ def article_title(selector: Selector, heading_queries: tuple[str, ...]) -> str |
     """The article's heading; failing that og:title; failing that <title> less the site."""
     return (
         first_of(selector, heading_queries)
-        or clean_text(selector.css('meta[property="og:title"]::attr(content)').get("")) or None
+        or clean_text(selector.css('meta[property="og:title"]::attr(content)').get(""))
+        or None
         or title_from_page_title(first_text(selector.css("title")))
     )

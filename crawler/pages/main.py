@@ -91,6 +91,3 @@ class MainSiteV1(Layout):
             category=category,
             body_html=body_html,
         )
-
-
-

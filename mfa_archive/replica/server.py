@@ -162,9 +162,12 @@ class ReplicaServer:
                 f'[[site]]\nname = "{site.name}"\nbase_url = "{site.origin}"\n'
                 f'layout = "{site.layout}"\nlanguages = [{langs}]\n'
             )
-        return "# The offline replica, as served by mfa-archive serve-fixtures.\n\n" + "\n".join(
-            entries
+        header = (
+            "# The offline replica, as served by mfa-archive serve-fixtures.\n"
+            "# A local server needs no politeness: no delays, no AutoThrottle, no backoff.\n"
+            "[crawl]\ndownload_delay = 0\nautothrottle = false\nretry_backoff = 0\n\n"
         )
+        return header + "\n".join(entries)
 
 
 @contextmanager

@@ -217,9 +217,7 @@ def render_main_article(article: ReplicaArticle) -> str:
         if article.show_title
         else '<h1 class="section_articleInner_body--title"></h1>'
     )
-    page_title = (
-        f"{article.title} | {SITE_NAME[lang]}" if article.show_title else SITE_NAME[lang]
-    )
+    page_title = f"{article.title} | {SITE_NAME[lang]}" if article.show_title else SITE_NAME[lang]
     share = (
         '<div class="section_articleInner_share">'
         f'<span class="section_articleInner_share--label">{SHARE_LABEL[lang]}</span>'

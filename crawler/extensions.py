@@ -1,0 +1,62 @@
+"""Extensions."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+
+class ProgressLine:
+    """Prints one progress line to stderr every MFA_PROGRESS_INTERVAL seconds.
+
+    Scrapy's LogStats speaks of pages and items; an operator wants documents,
+    rejects and errors, in a line short enough for a terminal.
+    """
+
+    def __init__(self, crawler: Crawler, interval: float, out: TextIO = sys.stderr) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.out = out
+        self.started = time.monotonic()
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressLine:
+        interval = crawler.settings.getfloat("MFA_PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def line(self) -> str:
+        stats = self.crawler.stats
+        documents = sum(
+            stats.get_value(f"mfa/documents/{outcome}", 0)
+            for outcome in ("new", "updated", "unchanged", "merged")
+        )
+        return (
+            f"progress: {stats.get_value('response_received_count', 0)} pages fetched, "
+            f"{documents} documents ({stats.get_value('mfa/documents/new', 0)} new), "
+            f"{stats.get_value('mfa/rejects', 0)} rejects, {stats.get_value('mfa/errors', 0)} "
+            f"errors, {time.monotonic() - self.started:.0f}s"
+        )
+
+    def print_line(self) -> None:
+        print(self.line(), file=self.out, flush=True)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+        self.loop = task.LoopingCall(self.print_line)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()

@@ -1,0 +1,171 @@
+"""Item pipelines: normalize an article field by field, then store it.
+
+Each normalizing pipeline raises DropItem with an exact reason when the page
+cannot become a document; the archive pipeline hears every drop (the
+item_dropped signal) and records the page among the rejects with that reason,
+so nothing listed disappears without a trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.http import Response
+
+from crawler.items import (
+    REJECT_DOWNLOAD,
+    REJECT_INVALID,
+    REJECT_PARSE,
+    Article,
+    RejectedPage,
+)
+from crawler.normalize.body import normalize_body
+from crawler.normalize.dates import parse_site_date
+from crawler.normalize.text import clean_text, split_release_number
+from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+# Reasons are part of the interface: tests and operators match them exactly.
+NO_TITLE = "no title"
+EMPTY_BODY = "empty body"
+NO_DATE = "no readable publication date (article: {article!r}, listing: {listing!r})"
+
+# Reject kinds that mean "something broke" rather than "the page is unusable".
+ERROR_KINDS = frozenset({REJECT_DOWNLOAD, REJECT_PARSE})
+
+
+class TitlePipeline:
+    """Title without its release number ("No:438/20, "), which becomes doc_number."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        number, title = split_release_number(item.raw.title or "")
+        if not title:
+            raise DropItem(NO_TITLE)
+        item.doc_number, item.title = number, title
+        category = item.raw.category or item.listing.category
+        item.category = clean_text(category) if category else None
+        return item
+
+
+class DatePipeline:
+    """published_on from the article's date line, else from its listing; never a guess."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        published_on = parse_site_date(item.raw.date_text, item.lang) or parse_site_date(
+            item.listing.date_text, item.lang
+        )
+        if published_on is None:
+            raise DropItem(
+                NO_DATE.format(
+                    article=item.raw.date_text or "", listing=item.listing.date_text or ""
+                )
+            )
+        item.published_on = published_on
+        return item
+
+
+class BodyPipeline:
+    """Plain-text body and sanitized display HTML, boilerplate removed."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        body = normalize_body(item.raw.body_html or "", item.url)
+        if not body.text:
+            raise DropItem(EMPTY_BODY)
+        item.body, item.body_html = body.text, body.html
+        return item
+
+
+class ArchivePipeline:
+    """Stores documents and rejects, and keeps the crawl run's record."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.counts = RunCounts()
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        engine = make_engine(self.crawler.settings.get("MFA_ARCHIVE_DB"))
+        upgrade(engine)
+        self.archive = Archive(engine)
+        spider = self.crawler.spider
+        sites = getattr(spider, "sites", None)
+        names = [site.name for site in sites.sites] if sites else []
+        langs = sorted({lang for site in sites.sites for lang in site.languages}) if sites else []
+        self.run_id = self.archive.start_run(names, langs)
+        self.crawler.stats.set_value("mfa/run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        assert self.archive is not None
+        if isinstance(item, RejectedPage):
+            self._reject(item.url, item.site, item.lang, item.kind, item.reason)
+            return item
+        if isinstance(item, Article):
+            assert item.title and item.body is not None and item.published_on
+            outcome = self.archive.store(
+                DocumentRecord(
+                    site=item.site,
+                    lang=item.lang,
+                    url=item.url,
+                    title=item.title,
+                    published_on=item.published_on,
+                    body=item.body,
+                    body_html=item.body_html or "",
+                    doc_number=item.doc_number,
+                    category=item.category,
+                    title_as_published=item.raw.title,
+                ),
+                self.run_id,
+            )
+            self.counts.count(outcome)
+            self.crawler.stats.inc_value(f"mfa/documents/{outcome}")
+        return item
+
+    def item_dropped(
+        self, item: Any, response: Response | None, exception: Exception, spider: Spider
+    ) -> None:
+        if isinstance(item, Article):
+            self._reject(item.url, item.site, item.lang, REJECT_INVALID, str(exception))
+
+    def _reject(self, url: str, site: str, lang: str, kind: str, reason: str) -> None:
+        assert self.archive is not None
+        self.archive.record_reject(RejectRecord(url, site, lang, kind, reason), self.run_id)
+        if kind in ERROR_KINDS:
+            self.counts.errors += 1
+            self.crawler.stats.inc_value("mfa/errors")
+        else:
+            self.counts.rejects += 1
+            self.crawler.stats.inc_value("mfa/rejects")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archive is None or self.run_id is None:
+            return
+        stats = self.crawler.stats
+        self.counts.pages_fetched = stats.get_value("response_received_count", 0)
+        self.counts.errors += stats.get_value("mfa/listing_errors", 0)
+        self.counts.errors += stats.get_value("spider_exceptions/count", 0)
+        if reason != "finished" or stats.get_value("mfa/empty_first_listing", 0):
+            status = "failed"
+        elif self.counts.rejects or self.counts.errors:
+            status = "partial"
+        else:
+            status = "ok"
+        self.archive.finish_run(self.run_id, status, self.counts)
+        stats.set_value("mfa/run_status", status)

@@ -1,0 +1,141 @@
+"""The press spider: every listing page of every site and language, every article."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+from w3lib.url import url_query_parameter
+
+from crawler.items import (
+    REJECT_DOWNLOAD,
+    REJECT_HTTP,
+    REJECT_PARSE,
+    REJECT_ROBOTS,
+    Article,
+    ListingEntry,
+    RejectedPage,
+)
+from crawler.pages import LAYOUTS
+from crawler.sites import Site
+from crawler.spiders.base import ArchiveSpider
+
+# Articles before further listing pages: the queue stays short, and a crawl
+# stopped early has whole pages behind it rather than a long list of links.
+ARTICLE_PRIORITY = 10
+
+
+class PressSpider(ArchiveSpider):
+    """Walks each news listing page by page and requests every article once.
+
+    A listing ends at a page with no items, a 404, or a page that leads back
+    to one already seen (a redirect to page 1, or the same items again).
+    What a listing says of a link (date, category) travels with its request.
+    """
+
+    name = "press"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (site, lang) -> pages read, and the item sets they showed
+        self._pages_seen: dict[tuple[str, str], set[int]] = {}
+        self._item_sets_seen: dict[tuple[str, str], set[frozenset[str]]] = {}
+
+    async def start(self) -> AsyncIterator[Request]:
+        for site in self.sites.sites:
+            for lang in site.languages:
+                yield self.listing_request(site, lang, 1)
+
+    def listing_request(self, site: Site, lang: str, page: int) -> Request:
+        return Request(
+            LAYOUTS[site.layout].listing_url(site.base_url, lang, page),
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            cb_kwargs={"site": site, "lang": lang, "page": page},
+            meta={"handle_httpstatus_list": [404]},
+        )
+
+    def parse_listing(
+        self, response: Response, site: Site, lang: str, page: int
+    ) -> Iterator[Request]:
+        key = (site.name, lang)
+        where = f"{site.name} {lang} listing page {page}"
+        if response.status == 404:
+            self.logger.info("%s answered 404: end of listing", where)
+            return
+        layout = LAYOUTS[site.layout]
+        shown = int(url_query_parameter(response.url, layout.page_parameter) or 1)
+        if shown in self._pages_seen.setdefault(key, set()):
+            self.logger.info("%s leads back to page %d: end of listing", where, shown)
+            return
+        self._pages_seen[key].add(shown)
+        entries = layout.parse_listing(response.selector, response.url)
+        if not entries:
+            if page == 1:
+                # The first page of a listing is never empty on a working site:
+                # the layout may have changed. The run is marked failed.
+                self.logger.error("%s has no items: has the layout changed?", where)
+                self.crawler.stats.inc_value("mfa/empty_first_listing")
+            else:
+                self.logger.info("%s has no items: end of listing", where)
+            return
+        urls = frozenset(response.urljoin(entry.url) for entry in entries)
+        if urls in self._item_sets_seen.setdefault(key, set()):
+            self.logger.info("%s repeats an earlier page: end of listing", where)
+            return
+        self._item_sets_seen[key].add(urls)
+        for entry in entries:
+            entry.url = response.urljoin(entry.url)
+            # Scrapy's duplicate filter requests each URL once per crawl,
+            # however many pages list it.
+            yield Request(
+                entry.url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"site": site, "lang": lang, "listing": entry},
+                priority=ARTICLE_PRIORITY,
+            )
+        if self.max_pages is None or page < self.max_pages:
+            yield self.listing_request(site, lang, page + 1)
+
+    def listing_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.error("listing page %s failed: %s", request.url, failure.getErrorMessage())
+        self.crawler.stats.inc_value("mfa/listing_errors")
+
+    def parse_article(
+        self, response: Response, site: Site, lang: str, listing: ListingEntry
+    ) -> Iterator[Article | RejectedPage]:
+        try:
+            fields = LAYOUTS[site.layout].parse_article(response.selector, response.url)
+        except Exception as exc:  # a page object bug or a non-HTML answer: record, go on
+            self.logger.exception("cannot parse %s", response.url)
+            yield RejectedPage(
+                response.url,
+                site.name,
+                lang,
+                f"parse error: {type(exc).__name__}: {exc}",
+                REJECT_PARSE,
+            )
+            return
+        yield Article(url=response.url, site=site.name, lang=lang, raw=fields, listing=listing)
+
+    def article_failed(self, failure: Failure) -> Iterator[RejectedPage]:
+        request = failure.request  # type: ignore[attr-defined]
+        site: Site = request.cb_kwargs["site"]
+        lang: str = request.cb_kwargs["lang"]
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            kind = REJECT_DOWNLOAD if status >= 500 else REJECT_HTTP
+            reason = f"HTTP {status}"
+        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            kind, reason = REJECT_ROBOTS, "disallowed by robots.txt"
+        else:
+            kind = REJECT_DOWNLOAD
+            reason = f"download failed: {failure.type.__name__}: {failure.getErrorMessage()}"
+        yield RejectedPage(request.url, site.name, lang, reason, kind)

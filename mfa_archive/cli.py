@@ -1,0 +1,376 @@
+"""mfa-archive: crawl the ministry's press pages into an archive, and read it."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
+
+from crawler.exceptions import DatabaseError, MfaArchiveError
+from crawler.sites import load_sites, parse_languages
+from storage.engine import DATABASE_ENV, database_url, make_engine, sqlite_path
+from storage.migrate import head_revision, upgrade
+
+EXIT_OK = 0  # the crawl went well
+EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected
+EXIT_USAGE = 2  # bad arguments, an unreadable sites file, an unreachable database
+EXIT_FAILED = 3  # the crawl found nothing where items were expected: has the layout changed?
+
+EPILOG = f"""\
+exit codes of crawl:
+  {EXIT_OK}  all went well
+  {EXIT_PARTIAL}  finished, but some pages failed or were rejected (see `mfa-archive rejects`)
+  {EXIT_USAGE}  usage error: bad arguments, unreadable sites file, unreachable database
+  {EXIT_FAILED}  found nothing where items were expected: the layout may have changed
+
+The archive is --db, else ${DATABASE_ENV}, else sqlite:///data/archive.db.
+"""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _languages(text: str) -> tuple[str, ...]:
+    try:
+        return parse_languages(text)
+    except MfaArchiveError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mfa-archive",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db_help = f"SQLAlchemy URL of the archive (default: ${DATABASE_ENV}, else data/archive.db)"
+
+    crawl = commands.add_parser(
+        "crawl",
+        help="crawl the sites into the archive",
+        description="Crawl every listing page and article of the chosen sites into the archive.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    crawl.add_argument("--db", help=db_help)
+    crawl.add_argument("--sites", type=Path, help="TOML sites file (default: the packaged list)")
+    crawl.add_argument(
+        "--site", action="append", default=[], metavar="NAME", help="crawl this site (repeatable)"
+    )
+    crawl.add_argument("--lang", type=_languages, help="languages, e.g. az,en,ru (default: all)")
+    crawl.add_argument(
+        "--max-pages", type=_positive, metavar="N", help="listing pages per site and language"
+    )
+    crawl.add_argument("-v", "--verbose", action="store_true", help="log Scrapy's INFO lines")
+    crawl.set_defaults(handler=cmd_crawl)
+
+    search = commands.add_parser(
+        "search",
+        help="full-text search of the archive",
+        description='Search titles and bodies. Syntax: words, "a phrase", OR, NOT, prefix*.',
+    )
+    search.add_argument("query")
+    search.add_argument("--db", help=db_help)
+    search.add_argument("--lang", type=_languages, default=(), help="only these languages")
+    search.add_argument("--since", type=_date, help="published on or after YYYY-MM-DD")
+    search.add_argument("--until", type=_date, help="published on or before YYYY-MM-DD")
+    search.add_argument("--limit", type=_positive, default=10, help="results (default 10)")
+    search.add_argument("--json", action="store_true", help="one JSON object per result")
+    search.set_defaults(handler=cmd_search)
+
+    export = commands.add_parser("export", help="write every document as JSON lines or CSV")
+    export.add_argument("--db", help=db_help)
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(handler=cmd_export)
+
+    rejects = commands.add_parser("rejects", help="pages that did not become documents, and why")
+    rejects.add_argument("--db", help=db_help)
+    rejects.add_argument("--json", action="store_true", help="one JSON object per reject")
+    rejects.set_defaults(handler=cmd_rejects)
+
+    stats = commands.add_parser("stats", help="documents by language and year, rejects, runs")
+    stats.add_argument("--db", help=db_help)
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_upgrade = db_commands.add_parser("upgrade", help="create or migrate the archive's schema")
+    db_upgrade.add_argument("--db", help=db_help)
+    db_upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    serve = commands.add_parser(
+        "serve-fixtures",
+        help="serve the offline replica, each site on its own 127.0.0.1 port",
+        description="Serve the offline replica of the ministry's sites and write a sites "
+        "file pointing at it; runs until interrupted.",
+    )
+    serve.add_argument(
+        "--port", type=int, default=0, help="port of the first site; the others follow (0: any)"
+    )
+    serve.add_argument("--root", type=Path, help="replica directory (default: fixtures/)")
+    serve.add_argument(
+        "--sites-out",
+        type=Path,
+        default=Path("data/replica-sites.toml"),
+        help="where to write the sites file (default: data/replica-sites.toml)",
+    )
+    serve.set_defaults(handler=cmd_serve_fixtures)
+    return parser
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def open_archive(url: str | None, *, must_exist: bool) -> Engine:
+    """An engine on a migrated archive; a missing SQLite file is an error for readers."""
+    url = database_url(url)
+    path = sqlite_path(url)
+    if must_exist and path is not None and not path.exists():
+        raise DatabaseError(f"no archive at {path} (run `mfa-archive crawl`)")
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def write_atomically(path: Path | None, write: Callable[[TextIO], None]) -> None:
+    """Write to standard output, or to path via a temporary file: never half a file."""
+    if path is None:
+        write(sys.stdout)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def print_json_lines(records: Iterable[dict[str, Any]], out: TextIO = sys.stdout) -> None:
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+# -- commands --------------------------------------------------------------------
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.spiders.press import PressSpider
+    from storage.reports import get_run
+
+    languages = args.lang or ()
+    load_sites(args.sites).select(args.site, languages)  # a bad choice fails here, not mid-crawl
+    url = database_url(args.db)
+    engine = open_archive(url, must_exist=False)
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("MFA_ARCHIVE_DB", url, priority="cmdline")
+    settings.set("LOG_LEVEL", "INFO" if args.verbose else "WARNING", priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(PressSpider)
+    process.crawl(
+        crawler,
+        sites_file=str(args.sites) if args.sites else None,
+        site=",".join(args.site),
+        lang=",".join(languages),
+        max_pages=args.max_pages,
+    )
+    process.start()
+
+    run_id = crawler.stats.get_value("mfa/run_id") if crawler.stats else None
+    if run_id is None:
+        print("mfa-archive: error: the crawl did not start (see the log above)", file=sys.stderr)
+        return EXIT_FAILED
+    run = get_run(engine, run_id)
+    print(summary_line(run))
+    return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(run["status"], EXIT_FAILED)
+
+
+def summary_line(run: dict[str, Any]) -> str:
+    started = dt.datetime.fromisoformat(run["started_at"])
+    finished = dt.datetime.fromisoformat(run["finished_at"]) if run["finished_at"] else started
+    return (
+        f"{run['status']}: {run['pages_fetched']} pages fetched; documents "
+        f"{run['documents_new']} new, {run['documents_updated']} updated, "
+        f"{run['documents_unchanged']} unchanged; {run['duplicates_merged']} duplicates merged; "
+        f"{run['rejects']} rejects; {run['errors']} errors; "
+        f"{(finished - started).total_seconds():.1f}s (run {run['id']})"
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from storage.search import search
+
+    engine = open_archive(args.db, must_exist=True)
+    bold = sys.stdout.isatty() and not args.json
+    hits = search(
+        engine,
+        args.query,
+        languages=args.lang,
+        since=args.since,
+        until=args.until,
+        limit=args.limit,
+        highlight=("\033[1m", "\033[0m") if bold else ("[", "]"),
+    )
+    if args.json:
+        print_json_lines(
+            {
+                "id": hit.document_id,
+                "lang": hit.lang,
+                "doc_number": hit.doc_number,
+                "title": hit.title,
+                "published_on": hit.published_on.isoformat(),
+                "url": hit.url,
+                "snippet": hit.snippet,
+                "rank": hit.rank,
+            }
+            for hit in hits
+        )
+        return EXIT_OK
+    if not hits:
+        print("no documents match")
+    for n, hit in enumerate(hits, start=1):
+        number = f" No:{hit.doc_number}" if hit.doc_number else ""
+        print(f"{n}. [{hit.lang}] {hit.published_on}{number}  {hit.title}")
+        print(f"   {hit.url}")
+        print(f"   {hit.snippet}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from storage.reports import EXPORT_FIELDS, export_records
+
+    engine = open_archive(args.db, must_exist=True)
+
+    def write(out: TextIO) -> None:
+        records = export_records(engine)
+        if args.format == "jsonl":
+            print_json_lines(records, out)
+            return
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        for record in records:
+            record["sources"] = json.dumps(record["sources"], ensure_ascii=False)
+            writer.writerow(record)
+
+    write_atomically(args.out, write)
+    return EXIT_OK
+
+
+def cmd_rejects(args: argparse.Namespace) -> int:
+    from storage.reports import rejects
+
+    rows = rejects(open_archive(args.db, must_exist=True))
+    if args.json:
+        print_json_lines(rows)
+        return EXIT_OK
+    for row in rows:
+        print(f"{row['site']}\t{row['lang']}\t{row['kind']}\t{row['reason']}\t{row['url']}")
+    print(f"{len(rows)} rejected pages", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from storage.reports import stats
+
+    report = stats(open_archive(args.db, must_exist=True))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"documents: {report['documents']}")
+    for lang, years in report["documents_by_language_and_year"].items():
+        counts = ", ".join(f"{year}: {n}" for year, n in years.items())
+        print(f"  {lang}: {sum(years.values())} ({counts})")
+    rules = ", ".join(f"{rule}: {n}" for rule, n in sorted(report["sources_by_rule"].items()))
+    print(f"sources: {report['sources']} ({rules})")
+    kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(report["rejects_by_kind"].items()))
+    print(f"rejects: {report['rejects']}" + (f" ({kinds})" if kinds else ""))
+    print("last runs:")
+    for run in report["last_runs"]:
+        print(f"  {run['started_at'][:19]}  {summary_line(run)}")
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    engine = open_archive(args.db, must_exist=False)
+    print(f"archive {engine.url!r} is at revision {head_revision()}")
+    return EXIT_OK
+
+
+def cmd_serve_fixtures(args: argparse.Namespace) -> int:
+    from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer
+
+    server = ReplicaServer(args.root or DEFAULT_ROOT)
+    ports = {name: args.port + n for n, name in enumerate(server.sites)} if args.port else None
+    try:
+        server.start(ports)
+    except OSError as exc:
+        raise MfaArchiveError(f"cannot listen on port {args.port}: {exc.strerror}") from exc
+    args.sites_out.parent.mkdir(parents=True, exist_ok=True)
+    args.sites_out.write_text(server.sites_toml(), encoding="utf-8")
+    for name, site in server.sites.items():
+        print(f"{name}: {site.origin}  ({site.layout}, {', '.join(site.languages)})", flush=True)
+    print(f"sites file: {args.sites_out}  (Ctrl-C stops)", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        args.sites_out.unlink(missing_ok=True)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except MfaArchiveError as exc:
+        print(f"mfa-archive: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `mfa-archive export | head`: the reader left; not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The archive's tables, as SQLAlchemy 2 typed models.
+
+The schema is created and changed only by the Alembic migrations in
+storage/migrations/; `alembic check` in CI keeps these models and the
+migrations in step. The full-text index (SQLite FTS5) is not a model: it is
+created by the migrations and kept in step with ``documents`` by triggers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+# Every constraint and index gets a predictable name from the first migration on.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime, dt.date: Date, str: Text}  # noqa: RUF012
+
+
+class CrawlRun(Base):
+    """One crawl: when it ran, what it was asked to do and what it did."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # running | ok | partial | failed
+    sites: Mapped[str]  # comma-separated site names
+    languages: Mapped[str]  # comma-separated languages
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    documents_new: Mapped[int] = mapped_column(Integer, default=0)
+    documents_updated: Mapped[int] = mapped_column(Integer, default=0)
+    documents_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates_merged: Mapped[int] = mapped_column(Integer, default=0)
+    rejects: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    """One statement in one language, however many URLs carry it."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index(None, "lang", "content_hash"),
+        Index(None, "lang", "doc_number"),
+        Index(None, "published_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    doc_number: Mapped[str | None] = mapped_column(String(16))  # "438/20"
+    title: Mapped[str]
+    category: Mapped[str | None]
+    published_on: Mapped[dt.date]
+    body: Mapped[str]  # plain text, paragraphs separated by a blank line
+    body_html: Mapped[str]  # sanitized, for display
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of title and body
+    first_seen: Mapped[dt.datetime]
+    last_seen: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]  # last change of title or body
+
+    sources: Mapped[list[Source]] = relationship(
+        back_populates="document", order_by="Source.id", cascade="all, delete-orphan"
+    )
+
+
+class Source(Base):
+    """A URL a document was seen at, and why it was attached to that document."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    site: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(unique=True)  # canonical form
+    title: Mapped[str]  # as published at this URL, release number included
+    match_rule: Mapped[str] = mapped_column(String(16))  # new | content_hash
+    first_seen: Mapped[dt.datetime]
+    last_seen: Mapped[dt.datetime]
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+    document: Mapped[Document] = relationship(back_populates="sources")
+
+
+class Reject(Base):
+    """A listed link that did not become a document, with the latest reason."""
+
+    __tablename__ = "rejects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(unique=True)
+    site: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(16))  # see crawler.items REJECT_*
+    reason: Mapped[str]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    first_seen: Mapped[dt.datetime]
+    last_seen: Mapped[dt.datetime]

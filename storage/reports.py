@@ -1,0 +1,117 @@
+"""Reading the archive for people and programs: export records, rejects, statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, extract, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import CrawlRun, Document, Reject, Source
+
+EXPORT_FIELDS = (
+    "id", "lang", "doc_number", "title", "category", "published_on", "body", "body_html",
+    "url", "sources", "content_hash", "first_seen", "last_seen",
+)  # fmt: skip
+
+
+def export_records(engine: Engine, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """Every document as a plain record, in id order, streamed in batches."""
+    with Session(engine) as session:
+        documents = session.scalars(
+            select(Document)
+            .options(selectinload(Document.sources))
+            .order_by(Document.id)
+            .execution_options(yield_per=batch_size)
+        )
+        for document in documents:
+            sources = document.sources
+            yield {
+                "id": document.id,
+                "lang": document.lang,
+                "doc_number": document.doc_number,
+                "title": document.title,
+                "category": document.category,
+                "published_on": document.published_on.isoformat(),
+                "body": document.body,
+                "body_html": document.body_html,
+                "url": sources[0].url if sources else None,  # the earliest source
+                "sources": [{"site": s.site, "url": s.url} for s in sources],
+                "content_hash": document.content_hash,
+                "first_seen": document.first_seen.isoformat(),
+                "last_seen": document.last_seen.isoformat(),
+            }
+
+
+def rejects(engine: Engine) -> list[dict[str, Any]]:
+    with Session(engine) as session:
+        rows = session.scalars(select(Reject).order_by(Reject.site, Reject.lang, Reject.url))
+        return [
+            {
+                "url": r.url,
+                "site": r.site,
+                "lang": r.lang,
+                "kind": r.kind,
+                "reason": r.reason,
+                "run_id": r.run_id,
+                "first_seen": r.first_seen.isoformat(),
+                "last_seen": r.last_seen.isoformat(),
+            }
+            for r in rows
+        ]
+
+
+def run_record(run: CrawlRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status,
+        "sites": run.sites,
+        "languages": run.languages,
+        "pages_fetched": run.pages_fetched,
+        "documents_new": run.documents_new,
+        "documents_updated": run.documents_updated,
+        "documents_unchanged": run.documents_unchanged,
+        "duplicates_merged": run.duplicates_merged,
+        "rejects": run.rejects,
+        "errors": run.errors,
+    }
+
+
+def get_run(engine: Engine, run_id: int) -> dict[str, Any]:
+    with Session(engine) as session:
+        return run_record(session.get_one(CrawlRun, run_id))
+
+
+def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
+    with Session(engine) as session:
+        year = extract("year", Document.published_on)
+        by_lang_year: dict[str, dict[str, int]] = {}
+        for lang, yr, count in session.execute(
+            select(Document.lang, year, func.count())
+            .group_by(Document.lang, year)
+            .order_by(Document.lang, year)
+        ):
+            by_lang_year.setdefault(lang, {})[str(int(yr))] = count
+        documents = session.scalar(select(func.count()).select_from(Document)) or 0
+        sources = session.scalar(select(func.count()).select_from(Source)) or 0
+        by_rule = dict(
+            session.execute(select(Source.match_rule, func.count()).group_by(Source.match_rule))
+            .tuples()
+            .all()
+        )
+        by_kind = dict(
+            session.execute(select(Reject.kind, func.count()).group_by(Reject.kind)).tuples().all()
+        )
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(last_runs))
+        return {
+            "documents": documents,
+            "documents_by_language_and_year": by_lang_year,
+            "sources": sources,
+            "sources_by_rule": by_rule,
+            "rejects": sum(by_kind.values()),
+            "rejects_by_kind": by_kind,
+            "last_runs": [run_record(run) for run in runs],
+        }
