@@ -169,3 +169,15 @@ class ArchivePipeline:
             status = "ok"
         self.archive.finish_run(self.run_id, status, self.counts)
         stats.set_value("mfa/run_status", status)
+
+
+# The normalizing pipelines in ITEM_PIPELINES order, for code that processes
+# a page outside a crawl (the fixture tests, the parse benchmark).
+NORMALIZERS = (TitlePipeline(), DatePipeline(), BodyPipeline())
+
+
+def normalize(article: Article) -> Article:
+    """Run the normalizing pipelines on an article as Scrapy would; raises DropItem."""
+    for pipeline in NORMALIZERS:
+        article = pipeline.process_item(article)
+    return article

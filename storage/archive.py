@@ -138,6 +138,9 @@ class Archive:
                     outcome, rule = Outcome.NEW, RULE_NEW
                 else:
                     document.last_seen = now
+                    # A copy may know what the first one did not (missions show no category).
+                    document.category = document.category or record.category
+                    document.doc_number = document.doc_number or record.doc_number
                     outcome, rule = Outcome.MERGED, RULE_CONTENT_HASH
                 document.sources.append(
                     Source(

@@ -17,6 +17,12 @@ from crawler.exceptions import DatabaseError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter: FTS5 virtual tables and their shadow tables are made
+    by hand in the migrations; autogenerate and `alembic check` must not see them."""
+    return not (type_ == "table" and name is not None and name.startswith("documents_fts"))
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -97,14 +97,16 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
             by_lang_year.setdefault(lang, {})[str(int(yr))] = count
         documents = session.scalar(select(func.count()).select_from(Document)) or 0
         sources = session.scalar(select(func.count()).select_from(Source)) or 0
-        by_rule = dict(
-            session.execute(select(Source.match_rule, func.count()).group_by(Source.match_rule))
-            .tuples()
-            .all()
-        )
-        by_kind = dict(
-            session.execute(select(Reject.kind, func.count()).group_by(Reject.kind)).tuples().all()
-        )
+        by_rule = {
+            rule: n
+            for rule, n in session.execute(
+                select(Source.match_rule, func.count()).group_by(Source.match_rule)
+            )
+        }
+        by_kind = {
+            kind: n
+            for kind, n in session.execute(select(Reject.kind, func.count()).group_by(Reject.kind))
+        }
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(last_runs))
         return {
             "documents": documents,

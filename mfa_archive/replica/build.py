@@ -112,12 +112,19 @@ def build_replica(
 
     for case in cases:
         article = case.article
+        spec = by_name[article.site]
         case_dir = root / "cases" / case.name
         case_dir.mkdir(parents=True)
-        (case_dir / "page.html").write_text(
-            render_page(article, by_name[article.site]), encoding="utf-8"
-        )
-        meta = {"site": article.site, "lang": article.lang, "url": article.path}
+        (case_dir / "page.html").write_text(render_page(article, spec), encoding="utf-8")
+        entry = _listing_entry(article, spec)
+        meta = {
+            "site": article.site,
+            "layout": spec.layout,
+            "lang": article.lang,
+            "url": article.path,
+            "listing": {"title": entry.title, "date_text": entry.date_text,
+                        "category": entry.category or None},
+        }  # fmt: skip
         _write_json(case_dir / "meta.json", meta)
         if write_expected:
             _write_json(case_dir / "expected.json", expected_record(case))
@@ -137,21 +144,11 @@ def _listing_entries(
     dated: list[tuple[dt.date, ListingEntry]] = []
     for case in cases:
         a = case.article
-        if a.site != spec.name or a.lang != lang:
-            continue
-        if a.listing_date is not None:
-            date_text = a.listing_date
-        elif a.date is None:
-            date_text = ""
-        else:
-            date_text = site_date(a.date, lang) if spec.layout == "main" else a.date.isoformat()
-        sort_day = a.date or dt.date.min
-        dated.append((sort_day, ListingEntry(a.path, a.title, a.category, date_text)))
+        if a.site == spec.name and a.lang == lang:
+            dated.append((a.date or dt.date.min, _listing_entry(a, spec)))
     for item in listed_only:
         if item.site == spec.name and item.lang == lang:
-            date_text = (
-                site_date(item.date, lang) if spec.layout == "main" else item.date.isoformat()
-            )
+            date_text = _listing_date(item.date, lang, spec)
             dated.append((item.date, ListingEntry(item.href, item.title, item.category, date_text)))
     dated.sort(key=lambda pair: pair[0], reverse=True)  # newest first, stable for equal days
     entries = [entry for _, entry in dated]
@@ -159,6 +156,20 @@ def _listing_entries(
         for entry in entries:
             entry.href = ORIGIN + entry.href
     return entries
+
+
+def _listing_date(day: dt.date, lang: str, spec: SiteSpec) -> str:
+    return site_date(day, lang) if spec.layout == "main" else day.isoformat()
+
+
+def _listing_entry(article: ReplicaArticle, spec: SiteSpec) -> ListingEntry:
+    """What a listing shows of an article: main sites a category, missions none."""
+    if article.listing_date is not None:
+        date_text = article.listing_date
+    else:
+        date_text = _listing_date(article.date, article.lang, spec) if article.date else ""
+    category = article.category if spec.layout == "main" else ""
+    return ListingEntry(article.path, article.title, category, date_text)
 
 
 def _write_listing(site_dir: Path, spec: SiteSpec, lang: str, entries: list[ListingEntry]) -> None:

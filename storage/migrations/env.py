@@ -6,15 +6,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.engine import make_engine
+from storage.migrate import include_name
 from storage.models import Base
 
 config = context.config
-
-
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    # FTS5 virtual tables and their shadow tables are made by hand in the
-    # migrations; autogenerate and `alembic check` must not see them.
-    return not (type_ == "table" and name is not None and name.startswith("documents_fts"))
 
 
 def run_migrations(connection: Connection) -> None:

@@ -1,0 +1,188 @@
+"""End to end: `mfa-archive crawl` over HTTP against the replica, into a fresh SQLite file."""
+
+from __future__ import annotations
+
+import collections
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import tomllib
+
+import pytest
+
+from mfa_archive.replica.generate import generate_replica
+from mfa_archive.replica.server import ReplicaServer
+from tests.conftest import CASES, FIXTURES, ROOT, load_case, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+def expected_archive(replica: ReplicaServer):
+    """Documents (as frozensets of source URLs), their records, and rejects, from the fixtures."""
+    groups: dict[tuple, set[str]] = collections.defaultdict(set)
+    records: dict[tuple, dict] = {}
+    rejects: dict[str, str] = {}
+    for path in CASES:
+        case = load_case(path)
+        origin = replica.sites[case.meta["site"]].origin
+        url = origin + case.meta["url"]
+        if "rejected" in case.expected:
+            rejects[url] = case.expected["rejected"]
+            continue
+        record = {k: v.replace("{{origin}}", origin) if isinstance(v, str) else v
+                  for k, v in case.expected.items()}  # fmt: skip
+        key = (record["lang"], record["title"], record["body"])
+        groups[key].add(url)
+        records.setdefault(key, record)
+    authored = tomllib.loads((FIXTURES / "articles.toml").read_text(encoding="utf-8"))
+    for item in authored["listed_only"]:
+        rejects[replica.sites[item["site"]].origin + item["href"]] = item["reject"]
+    return groups, records, rejects
+
+
+def archive_contents(db_path):
+    with sqlite3.connect(db_path) as db:
+        db.row_factory = sqlite3.Row
+        documents = {row["id"]: dict(row) for row in db.execute("SELECT * FROM documents")}
+        sources = [dict(row) for row in db.execute("SELECT * FROM sources ORDER BY id")]
+        rejects = {row["url"]: row["reason"] for row in db.execute("SELECT * FROM rejects")}
+        runs = [dict(row) for row in db.execute("SELECT * FROM crawl_runs ORDER BY id")]
+    return documents, sources, rejects, runs
+
+
+def assert_consistent(db_path):
+    """No half-written document: each has a source, and the search index matches."""
+    with sqlite3.connect(db_path) as db:
+        orphans = db.execute(
+            "SELECT count(*) FROM documents d WHERE NOT EXISTS "
+            "(SELECT 1 FROM sources s WHERE s.document_id = d.id)"
+        ).fetchone()[0]
+        assert orphans == 0
+        db.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
+        (documents,) = db.execute("SELECT count(*) FROM documents").fetchone()
+        (indexed,) = db.execute("SELECT count(*) FROM documents_fts").fetchone()
+        assert indexed == documents
+
+
+def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url, db_path):
+    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
+    assert result.returncode == 1, result.stderr  # partial: the replica has rejects
+    groups, records, expected_rejects = expected_archive(replica)
+
+    documents, sources, rejects, runs = archive_contents(db_path)
+    by_document = collections.defaultdict(set)
+    for source in sources:
+        by_document[source["document_id"]].add(source["url"])
+    assert sorted(map(sorted, by_document.values())) == sorted(map(sorted, groups.values()))
+    for document_id, urls in by_document.items():
+        document = documents[document_id]
+        (key,) = [k for k, group in groups.items() if group == urls]
+        record = records[key]
+        for field in ("lang", "doc_number", "title", "category", "published_on", "body",
+                      "body_html"):  # fmt: skip
+            assert document[field] == record[field], (field, urls)
+    merged = [s for s in sources if s["match_rule"] == "content_hash"]
+    assert [s["site"] for s in merged] in (["sofia"], ["main"])
+    assert rejects == expected_rejects
+    assert_consistent(db_path)
+
+    (run,) = runs
+    assert run["status"] == "partial"
+    assert (run["documents_new"], run["duplicates_merged"]) == (len(groups), 1)
+    assert run["rejects"] == len(expected_rejects)
+    assert run["errors"] == 0
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith(f"partial: {run['pages_fetched']} pages fetched; documents ")
+    assert f"{len(groups)} new" in summary and "1 duplicates merged" in summary
+
+    requests = replica.requests()
+    assert not [path for path in requests["main"] if path.startswith("/en/preview/")]
+    assert all(site_requests[0] == "/robots.txt" for site_requests in requests.values())
+    article_requests = collections.Counter(
+        path for site in requests.values() for path in site if "/news/" in path
+    )
+    assert max(article_requests.values()) == 1  # listed twice (overlap), requested once
+
+
+def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, db_url):
+    run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--site", "main")
+    listing = [p for p in replica.requests()["main"] if p.split("?")[0].endswith("/news")]
+    assert "/en/news?page=5" in listing  # empty page: the end
+    assert "/en/news?page=6" not in listing
+    assert "/az/news?page=4" in listing and "/az/news?page=5" not in listing  # 404
+    assert "/ru/news?page=3" in listing  # redirect back to page 1 ...
+    assert "/ru/news?page=4" not in listing  # ... and no loop
+    assert listing.count("/ru/news") == 1
+
+
+def test_a_second_crawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, db_url, db_path):
+    run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
+    documents_before, sources_before, rejects_before, _ = archive_contents(db_path)
+    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
+    assert result.returncode == 1, result.stderr
+    documents, sources, rejects, runs = archive_contents(db_path)
+    assert documents.keys() == documents_before.keys()
+    assert [s["url"] for s in sources] == [s["url"] for s in sources_before]
+    assert rejects == rejects_before
+    for before, after in zip(sources_before, sources, strict=True):
+        assert after["first_seen"] == before["first_seen"]
+        assert after["last_seen"] > before["last_seen"]
+    second = runs[-1]
+    assert (second["documents_new"], second["duplicates_merged"]) == (0, 0)
+    assert second["documents_unchanged"] == len(sources)
+
+
+def test_site_and_language_restrict_a_crawl(replica, sites_file, db_url, db_path):
+    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file),
+                     "--site", "tallinn", "--lang", "az")  # fmt: skip
+    assert result.returncode == 0, result.stderr  # tallinn az has no rejects: ok
+    assert result.stdout.strip().startswith("ok: ")
+    documents, sources, _, _ = archive_contents(db_path)
+    assert {d["lang"] for d in documents.values()} == {"az"}
+    assert {s["site"] for s in sources} == {"tallinn"}
+    assert replica.requests()["main"] == [] and replica.requests()["sofia"] == []
+
+
+def test_max_pages_bounds_the_listing_walk(replica, sites_file, db_url):
+    run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--site", "main",
+            "--lang", "en", "--max-pages", "1")  # fmt: skip
+    listing = [p for p in replica.requests()["main"] if "/news?" in p]
+    assert listing == ["/en/news?page=1"]
+
+
+def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_path):
+    root = tmp_path / "replica"
+    cases = generate_replica(root, per_language=300)
+    server = ReplicaServer(root)
+    server.start()
+    try:
+        sites = tmp_path / "sites.toml"
+        sites.write_text(server.sites_toml(), encoding="utf-8")
+        db_path = tmp_path / "archive.db"
+        args = ["crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites)]
+        crawl = subprocess.Popen([sys.executable, "-m", "mfa_archive.cli", *args], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        stored = 0
+        deadline = time.monotonic() + 60
+        while stored < 40 and time.monotonic() < deadline and crawl.poll() is None:
+            time.sleep(0.05)
+            if db_path.exists():
+                try:
+                    with sqlite3.connect(db_path) as db:
+                        stored = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass  # schema not there yet
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait()
+        assert 40 <= stored < len(cases), "the crawl was not caught mid-run"
+        assert_consistent(db_path)
+
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        documents, sources, _, _ = archive_contents(db_path)
+        assert len(documents) == len(sources) == len(cases)
+        assert_consistent(db_path)
+    finally:
+        server.stop()

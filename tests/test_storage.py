@@ -1,0 +1,250 @@
+"""The storage layer against a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crawler.exceptions import DatabaseError, SearchQueryError
+from storage.archive import Archive, DocumentRecord, Outcome, RejectRecord, RunCounts
+from storage.engine import make_engine
+from storage.migrate import current_revision, head_revision, include_name, upgrade
+from storage.models import Base, CrawlRun, Document, Reject, Source
+from storage.reports import export_records, stats
+from storage.search import search
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def archive(engine):
+    return Archive(engine)
+
+
+def record(url="https://mfa.gov.az/en/news/no43820-x", **changes) -> DocumentRecord:
+    fields = {
+        "site": "main",
+        "lang": "en",
+        "url": url,
+        "title": "Statement on the Day of Remembrance",
+        "published_on": dt.date(2020, 11, 24),
+        "body": "First paragraph about Baku.\n\nSecond paragraph.",
+        "body_html": "<p>First paragraph about Baku.</p>\n<p>Second paragraph.</p>",
+        "doc_number": "438/20",
+        "category": "Statement",
+        "title_as_published": "No:438/20, Statement on the Day of Remembrance",
+    }
+    return DocumentRecord(**{**fields, **changes})
+
+
+def count(engine, model) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_migrations_create_the_schema_the_models_describe(engine):
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"include_name": include_name, "compare_type": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_sqlite_file_is_in_wal_mode_with_foreign_keys(engine, db_path):
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert db_path.exists()
+
+
+def test_upgrade_is_idempotent(engine):
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_store_new_then_same_url_again(archive, engine):
+    assert archive.store(record()) is Outcome.NEW
+    with Session(engine) as session:
+        first_seen = session.scalar(select(Source.last_seen))
+    assert archive.store(record()) is Outcome.UNCHANGED
+    assert count(engine, Document) == 1
+    assert count(engine, Source) == 1
+    with Session(engine) as session:
+        source = session.scalars(select(Source)).one()
+        assert source.last_seen > first_seen
+        assert source.first_seen == first_seen
+        assert source.title == "No:438/20, Statement on the Day of Remembrance"
+
+
+def test_url_spellings_are_one_url(archive, engine):
+    archive.store(record(url="https://mfa.gov.az/en/news/no43820-x?b=2&a=1#top"))
+    assert archive.store(record(url="https://mfa.gov.az/en/news/no43820-x?a=1&b=2")) is (
+        Outcome.UNCHANGED
+    )
+    assert count(engine, Source) == 1
+
+
+def test_same_text_at_another_url_is_a_new_source_of_the_same_document(archive, engine):
+    archive.store(record())
+    outcome = archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia"))
+    assert outcome is Outcome.MERGED
+    assert count(engine, Document) == 1
+    with Session(engine) as session:
+        rules = session.execute(select(Source.site, Source.match_rule).order_by(Source.id)).all()
+    assert rules == [("main", "new"), ("sofia", "content_hash")]
+
+
+def test_same_text_in_another_language_stays_apart(archive, engine):
+    archive.store(record())
+    assert archive.store(record(url="https://mfa.gov.az/az/news/x", lang="az")) is Outcome.NEW
+    assert count(engine, Document) == 2
+
+
+def test_changed_text_at_a_known_url_updates_the_document(archive, engine):
+    archive.store(record())
+    outcome = archive.store(record(body="First paragraph, corrected.\n\nSecond paragraph."))
+    assert outcome is Outcome.UPDATED
+    with Session(engine) as session:
+        document = session.scalars(select(Document)).one()
+        assert document.body.startswith("First paragraph, corrected.")
+        assert document.updated_at >= document.first_seen
+    assert search(engine, "corrected")
+    assert not search(engine, "Baku")
+
+
+def test_datetimes_come_back_timezone_aware(archive, engine):
+    archive.store(record())
+    with Session(engine) as session:
+        document = session.scalars(select(Document)).one()
+    for value in (document.first_seen, document.last_seen, document.updated_at):
+        assert value.tzinfo is not None
+        assert value.utcoffset() == dt.timedelta(0)
+
+
+def test_naive_datetimes_are_refused(engine):
+    with Session(engine) as session, pytest.raises(Exception, match="naive datetime"):
+        session.add(CrawlRun(started_at=dt.datetime(2020, 1, 1), status="running",  # noqa: DTZ001
+                             sites="", languages=""))  # fmt: skip
+        session.flush()
+
+
+def test_a_failed_write_leaves_nothing_behind(archive, engine):
+    """A document whose source cannot be written is not stored at all."""
+    archive.store(record())
+    with engine.begin() as connection:  # the next source insert fails after its document
+        connection.exec_driver_sql(
+            "CREATE TRIGGER block BEFORE INSERT ON sources WHEN new.site = 'blocked' "
+            "BEGIN SELECT RAISE(ABORT, 'blocked'); END"
+        )
+    with pytest.raises(IntegrityError):
+        archive.store(record(url="https://x.mfa.gov.az/1", site="blocked", body="Other text."))
+    assert count(engine, Document) == 1
+    assert count(engine, Source) == 1
+    with engine.connect() as connection:
+        fts = connection.execute(text("SELECT count(*) FROM documents_fts")).scalar()
+    assert fts == 1
+
+
+def test_rejects_are_one_row_per_url_with_the_latest_reason(archive, engine):
+    run = archive.start_run(["main"], ["en"])
+    archive.record_reject(RejectRecord("https://mfa.gov.az/en/news/a", "main", "en", "invalid",
+                                       "no title"), run)  # fmt: skip
+    archive.record_reject(RejectRecord("https://mfa.gov.az/en/news/a", "main", "en", "http_error",
+                                       "HTTP 404"), run)  # fmt: skip
+    with Session(engine) as session:
+        reject = session.scalars(select(Reject)).one()
+        assert (reject.kind, reject.reason, reject.run_id) == ("http_error", "HTTP 404", run)
+
+
+def test_a_page_stored_after_a_reject_is_no_longer_a_reject(archive, engine):
+    archive.record_reject(RejectRecord(record().url, "main", "en", "invalid", "empty body"))
+    archive.store(record())
+    assert count(engine, Reject) == 0
+
+
+def test_runs_keep_their_counts(archive, engine):
+    run = archive.start_run(["main", "sofia"], ["en"])
+    archive.finish_run(run, "partial", RunCounts(pages_fetched=7, documents_new=3, rejects=1))
+    report = stats(engine)
+    last = report["last_runs"][0]
+    assert (last["status"], last["pages_fetched"], last["documents_new"], last["rejects"]) == (
+        "partial", 7, 3, 1,
+    )  # fmt: skip
+    assert last["sites"] == "main,sofia"
+
+
+def test_search_ranks_title_matches_first_and_highlights(archive, engine):
+    archive.store(record(url="https://mfa.gov.az/en/news/1", title="Remembrance", body="Nothing."))
+    archive.store(record(url="https://mfa.gov.az/en/news/2", title="Other",
+                         body="A text that mentions remembrance once."))  # fmt: skip
+    hits = search(engine, "remembrance")
+    assert [hit.title for hit in hits] == ["Remembrance", "Other"]
+    assert "[remembrance]" in hits[1].snippet
+    assert hits[0].url == "https://mfa.gov.az/en/news/1"
+
+
+def test_search_folds_diacritics_and_filters(archive, engine):
+    archive.store(record(url="https://mfa.gov.az/az/news/1", lang="az", title="Bəyanat",
+                         body="Xarici İşlər Nazirliyi Bakıda görüş keçirib.",
+                         published_on=dt.date(2025, 1, 5)))  # fmt: skip
+    assert search(engine, "gorus")  # ö, ü folded
+    assert search(engine, "görüş", languages=["az"])
+    assert not search(engine, "görüş", languages=["en"])
+    assert not search(engine, "görüş", since=dt.date(2025, 1, 6))
+    assert search(engine, "görüş", until=dt.date(2025, 1, 5))
+
+
+@pytest.mark.parametrize("query", ['"unterminated', "AND", "foo:bar", "(a OR"])
+def test_malformed_search_query_is_a_clear_error(archive, engine, query):
+    archive.store(record())
+    with pytest.raises(SearchQueryError, match="malformed search query"):
+        search(engine, query)
+
+
+def test_export_records_carry_every_field(archive, engine):
+    archive.store(record())
+    archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia"))
+    (exported,) = list(export_records(engine))
+    assert exported["sources"] == [
+        {"site": "main", "url": "https://mfa.gov.az/en/news/no43820-x"},
+        {"site": "sofia", "url": "https://sofia.mfa.gov.az/en/news/2210/x"},
+    ]
+    assert exported["url"] == "https://mfa.gov.az/en/news/no43820-x"
+    assert exported["doc_number"] == "438/20"
+    assert exported["published_on"] == "2020-11-24"
+    assert len(exported["content_hash"]) == 64
+    assert dt.datetime.fromisoformat(exported["first_seen"]).tzinfo is not None
+
+
+def test_unreachable_database_is_a_database_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(DatabaseError):
+        upgrade(make_engine(f"sqlite:///{blocker}/sub/archive.db"))
+    with pytest.raises(DatabaseError, match="not a database URL"):
+        make_engine("not a url")
+
+
+def test_the_fts_index_follows_deletes(archive, engine, db_path):
+    archive.store(record())
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM documents"))
+    assert count(engine, Source) == 0  # cascade
+    assert not search(engine, "Baku")
+    # Another program (sqlite3, Datasette) reads the same file and index.
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM documents_fts").fetchone() == (0,)
