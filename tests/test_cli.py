@@ -1,0 +1,161 @@
+"""The command line: error paths and their exit codes, and the read commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def assert_usage_error(result, message):
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert message in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "--lang", "fr"], "unknown language 'fr'"),
+        (["crawl", "--max-pages", "0"], "must be at least 1"),
+        (["search", "x", "--since", "2020-13-01"], "not a date (YYYY-MM-DD): '2020-13-01'"),
+        (["search", "x", "--until", "yesterday"], "not a date"),
+        (["export", "--format", "xml"], "invalid choice: 'xml'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments(args, message):
+    assert_usage_error(run_cli(*args), message)
+
+
+def test_unknown_site(sites_file, db_url):
+    result = run_cli("crawl", "--sites", str(sites_file), "--site", "paris", "--db", db_url)
+    assert_usage_error(result, "unknown site 'paris' (the sites file lists: main, sofia, tallinn)")
+
+
+def test_unreadable_sites_file(tmp_path, db_url):
+    result = run_cli("crawl", "--sites", str(tmp_path / "missing.toml"), "--db", db_url)
+    assert_usage_error(result, "cannot read sites file")
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[site]]\nname = "x"\nbase_url = "ftp://x"\nlayout = "main"\n'
+                      'languages = ["en"]\n')  # fmt: skip
+    assert_usage_error(run_cli("crawl", "--sites", str(broken), "--db", db_url),
+                       "base_url must be scheme://host[:port]")  # fmt: skip
+    broken.write_text("[[site]\n")
+    assert_usage_error(run_cli("crawl", "--sites", str(broken), "--db", db_url), "not valid TOML")
+
+
+def test_unreachable_database(tmp_path, sites_file):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_cli("crawl", "--sites", str(sites_file), "--db", f"sqlite:///{blocker}/x/a.db")
+    assert_usage_error(result, "cannot create a directory")
+    result = run_cli("stats", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2 and "mfa-archive: error:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_read_commands_need_an_archive(tmp_path):
+    for command in ("search x", "export", "rejects", "stats"):
+        result = run_cli(*command.split(), "--db", f"sqlite:///{tmp_path}/none.db")
+        assert_usage_error(result, "no archive at")
+        assert not (tmp_path / "none.db").exists()
+
+
+def test_environment_variable_names_the_archive(tmp_path):
+    result = run_cli("stats", env={"MFA_ARCHIVE_DB": f"sqlite:///{tmp_path}/env.db"})
+    assert_usage_error(result, f"no archive at {tmp_path}/env.db")
+
+
+def test_help_documents_the_exit_codes():
+    result = run_cli("crawl", "--help")
+    assert result.returncode == 0
+    for line in ("0  all went well", "1  finished, but some", "2  usage error", "3  found nothing"):
+        assert line in result.stdout
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """One crawl of the replica shared by the read-command tests."""
+    from mfa_archive.replica.server import serving
+
+    tmp = tmp_path_factory.mktemp("crawled")
+    with serving() as server:
+        sites = tmp / "sites.toml"
+        sites.write_text(server.sites_toml(), encoding="utf-8")
+        db = f"sqlite:///{tmp}/archive.db"
+        assert run_cli("crawl", "--db", db, "--sites", str(sites)).returncode == 1
+        yield db, server
+
+
+def test_search_prints_ranked_highlighted_results(crawled):
+    db, _ = crawled
+    result = run_cli("search", "human rights", "--db", db)
+    assert result.returncode == 0
+    first = result.stdout.splitlines()[:3]
+    assert first[0] == "1. [en] 2025-12-10 No:398/25  Press release on Human Rights Day"
+    assert "[Human] [Rights]" in first[2]
+
+
+def test_search_json_with_filters(crawled):
+    db, _ = crawled
+    result = run_cli("search", "Bayramov", "--db", db, "--json", "--lang", "az,ru",
+                     "--since", "2025-01-01", "--until", "2025-12-31")  # fmt: skip
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert hits and {hit["lang"] for hit in hits} <= {"az", "ru"}
+    assert all("2025-01-01" <= hit["published_on"] <= "2025-12-31" for hit in hits)
+    assert run_cli("search", "Bayramov", "--db", db, "--json", "--lang", "en",
+                   "--since", "2027-01-01").stdout == ""  # fmt: skip
+
+
+def test_malformed_search_query(crawled):
+    db, _ = crawled
+    assert_usage_error(run_cli("search", '"unclosed', "--db", db), "malformed search query")
+
+
+def test_export_jsonl_and_csv(crawled, tmp_path):
+    db, _ = crawled
+    out = tmp_path / "out" / "archive.jsonl"
+    assert run_cli("export", "--db", db, "--out", str(out)).returncode == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == len({r["id"] for r in records})
+    for field in ("id", "lang", "doc_number", "title", "category", "published_on", "body",
+                  "url", "sources", "content_hash", "first_seen", "last_seen"):  # fmt: skip
+        assert field in records[0]
+    merged = [r for r in records if len(r["sources"]) == 2]
+    assert len(merged) == 1 and {s["site"] for s in merged[0]["sources"]} == {"main", "sofia"}
+    assert list(out.parent.iterdir()) == [out]  # no temporary file left behind
+
+    result = run_cli("export", "--db", db, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == len(records)
+    assert json.loads(rows[0]["sources"])[0]["url"] == records[0]["url"]
+
+
+def test_rejects_and_stats(crawled):
+    db, _ = crawled
+    rejects = [
+        json.loads(line) for line in run_cli("rejects", "--db", db, "--json").stdout.splitlines()
+    ]
+    assert {r["reason"] for r in rejects} >= {"no title", "empty body", "HTTP 404",
+                                               "disallowed by robots.txt"}  # fmt: skip
+    report = json.loads(run_cli("stats", "--db", db, "--json").stdout)
+    assert report["documents"] == sum(
+        n for years in report["documents_by_language_and_year"].values() for n in years.values()
+    )
+    assert report["sources_by_rule"] == {"new": report["documents"], "content_hash": 1}
+    assert report["rejects"] == len(rejects)
+    text = run_cli("stats", "--db", db).stdout
+    assert f"documents: {report['documents']}" in text and "partial:" in text
+
+
+def test_db_upgrade_creates_a_new_archive(tmp_path):
+    result = run_cli("db", "upgrade", "--db", f"sqlite:///{tmp_path}/new.db")
+    assert result.returncode == 0
+    assert "is at revision" in result.stdout
+    assert (tmp_path / "new.db").exists()

@@ -1,0 +1,68 @@
+"""The Scrapy project as Scrapy sees it: settings, spiders, `scrapy crawl`."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+from scrapy.settings import Settings
+
+from crawler.middlewares import RetryBackoffMiddleware
+from crawler.pipelines import NORMALIZERS
+from tests.conftest import ROOT
+
+
+def project_settings() -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    return settings
+
+
+def test_polite_by_default_for_the_live_site():
+    settings = project_settings()
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
+    assert settings.getfloat("DOWNLOAD_DELAY") == 1.0
+    assert settings.getint("RETRY_TIMES") >= 2
+    assert {500, 502, 503, 504}.issubset(set(settings.getlist("RETRY_HTTP_CODES")))
+    assert settings["USER_AGENT"].startswith("mfa-archive/")
+    assert settings["MFA_CONTACT_URL"] in settings["USER_AGENT"]
+    assert settings.getfloat("MFA_RETRY_BACKOFF") > 0
+
+
+def test_retry_backoff_doubles_up_to_its_cap():
+    middleware = RetryBackoffMiddleware(base=2.0, cap=10.0)
+    assert [middleware.backoff(n) for n in range(5)] == [0.0, 2.0, 4.0, 8.0, 10.0]
+
+
+def test_normalizers_run_in_the_order_of_item_pipelines():
+    pipelines = project_settings().getdict("ITEM_PIPELINES")
+    ordered = sorted(pipelines, key=pipelines.get)
+    names = [f"crawler.pipelines.{type(p).__name__}" for p in NORMALIZERS]
+    assert ordered[: len(names)] == names
+    assert ordered[-1] == "crawler.pipelines.ArchivePipeline"
+
+
+def scrapy(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+
+
+def test_scrapy_lists_the_press_spider():
+    result = scrapy("list")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["press"]
+
+
+def test_scrapy_crawl_uses_the_same_pipelines(sites_file, db_path):
+    result = scrapy("crawl", "press", "-a", f"sites_file={sites_file}", "-a", "site=sofia",
+                    "-s", f"MFA_ARCHIVE_DB=sqlite:///{db_path}")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db_path) as db:
+        titles = {row[0] for row in db.execute("SELECT title FROM documents")}
+        (status,) = db.execute("SELECT status FROM crawl_runs").fetchone()
+    assert "Press release on Human Rights Day" in titles  # number split off by TitlePipeline
+    assert len(titles) == 3
+    assert status == "ok"
