@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.normalize.text import clean_text
+from crawler.normalize.text import clean_text, collapse_spaces
 
 # Lines of the sites' chrome that must never reach a body (SITE_FACTS.md):
 # share labels, footers, banner alt texts, the mission sites' archive link.
@@ -34,11 +36,6 @@ _LEAF_BLOCKS = etree.XPath(f".//*[{_BLOCK_TEST}][not(.//*[{_BLOCK_TEST}])]")
 _KEEP_BLOCK = frozenset({"p", "h2", "h3", "h4", "blockquote"})
 _ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "sub", "sup", "a", "h2", "h3", "h4",
                  "blockquote"}  # fmt: skip
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad\ufeff"))
-_WHITESPACE = re.compile(r"\s+")
-# Line breaks at the very start or end of a block (after sanitizing, which
-# unwraps the spans they often hide in) are a CMS artifact, not content.
-_EDGE_BREAKS = re.compile(r"^(<\w+>)(?:\s*<br>\s*)+|(?:\s*<br>\s*)+(</\w+>)$")
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,9 @@ def normalize_body(raw_html: str, base_url: str) -> Body:
         return Body("", "")
     root = lxml_html.fragment_fromstring(raw_html, create_parent="div")
     etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
-    root.make_links_absolute(base_url, resolve_base_href=False)
+    for link in root.iter("a"):  # only links keep an attribute in the display HTML
+        if href := link.get("href"):
+            link.set("href", urljoin(base_url, href.strip()))
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")  # a line break separates words in the text too
     texts: list[str] = []
@@ -91,12 +90,26 @@ def normalize_body(raw_html: str, base_url: str) -> Body:
 def clean_html(markup: str) -> str:
     """The same whitespace rules as the text, applied to sanitized display HTML."""
     lines = []
-    for line in markup.replace("&nbsp;", " ").split("\n"):
-        line = _WHITESPACE.sub(" ", line.translate(_INVISIBLE)).strip()
-        line = _EDGE_BREAKS.sub(r"\1\2", line)
+    markup = unicodedata.normalize("NFC", markup.replace("&nbsp;", " "))
+    for line in markup.split("\n"):
+        line = _trim_breaks(collapse_spaces(line))
         if line:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _trim_breaks(block: str) -> str:
+    """``<p><br> text<br></p>`` -> ``<p>text</p>``: line breaks at the edges of a
+    block (found after sanitizing unwraps the spans they hide in) are CMS debris."""
+    if "<br>" not in block:
+        return block
+    start, end = block.find(">") + 1, block.rfind("</")
+    inner = block[start:end].strip()
+    while inner.startswith("<br>"):
+        inner = inner[4:].lstrip()
+    while inner.endswith("<br>"):
+        inner = inner[:-4].rstrip()
+    return block[:start] + inner + block[end:]
 
 
 def _display_block(element: lxml_html.HtmlElement) -> str:
@@ -104,5 +117,5 @@ def _display_block(element: lxml_html.HtmlElement) -> str:
     inner = html.escape(element.text or "", quote=False) + "".join(
         etree.tostring(child, encoding=str, method="html") for child in element
     )
-    inner = _WHITESPACE.sub(" ", inner.replace("\xa0", " ").translate(_INVISIBLE)).strip()
+    inner = collapse_spaces(inner)
     return f"<{tag}>{inner}</{tag}>"

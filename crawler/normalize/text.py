@@ -7,9 +7,8 @@ import unicodedata
 
 # Invisible characters CMS editors paste in: zero-width space/joiners, word
 # joiner, soft hyphen, byte-order mark. Removed outright.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad\ufeff"))
-# Every Unicode space (NBSP, narrow NBSP, thin space, ...), tabs and newlines.
-_SPACES = re.compile(r"\s+")
+INVISIBLE = "\u200b\u200c\u200d\u2060\u00ad\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # "No:438/20, " and its variants: "No: 438/20 -", "No.072/26:".
 _RELEASE_NUMBER = re.compile(
     r"^\s*No\s*[:.]?\s*(?P<number>\d{1,4})\s*/\s*(?P<year>\d{2})\s*[,.:;\u2013\u2014-]?\s*",
@@ -17,10 +16,16 @@ _RELEASE_NUMBER = re.compile(
 )
 
 
+def collapse_spaces(text: str) -> str:
+    """No invisible characters, every run of whitespace (NBSP included) one space, stripped."""
+    if any(char in text for char in INVISIBLE):  # rare: skip the regex pass when absent
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())  # str.split() knows every Unicode space
+
+
 def clean_text(text: str) -> str:
     """NFC, no invisible characters, every run of whitespace one space, stripped."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", text).strip()
+    return collapse_spaces(unicodedata.normalize("NFC", text))
 
 
 def split_release_number(title: str) -> tuple[str | None, str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from typing import ClassVar
 
+from lxml import etree
 from parsel import Selector, SelectorList
 
 from crawler.items import ArticleFields, ListingEntry
@@ -38,7 +40,9 @@ class Layout:
 def first_text(nodes: SelectorList[Selector]) -> str | None:
     """All the text of the first matching node, cleaned; None if none or empty."""
     for node in nodes:
-        text = clean_text(" ".join(node.xpath(".//text()").getall()))
+        root = node.root
+        # Text nodes joined by a space: "<span>Press release</span><span>24 ...</span>".
+        text = clean_text(" ".join(root.itertext()) if hasattr(root, "itertext") else str(root))
         return text or None
     return None
 
@@ -55,8 +59,21 @@ def first_of(selector: Selector, queries: tuple[str, ...]) -> str | None:
 def inner_html(nodes: SelectorList[Selector]) -> str | None:
     """The inner HTML of the first matching node."""
     for node in nodes:
-        return "".join(node.xpath("node()").getall())
+        root = node.root
+        return html.escape(root.text or "", quote=False) + "".join(
+            etree.tostring(child, encoding=str, method="html") for child in root
+        )
     return None
+
+
+def scope(selector: Selector, queries: tuple[str, ...]) -> Selector:
+    """The first node a query finds, else the whole page: later queries search
+    a small subtree instead of the whole document (each full scan costs ~0.1 ms)."""
+    for query in queries:
+        found = selector.css(query)
+        if found:
+            return found[0]
+    return selector
 
 
 # What a <title> holds besides the article's title: the sites' own names.
@@ -85,11 +102,13 @@ def title_from_page_title(page_title: str | None) -> str | None:
     return clean_text(" | ".join(kept)) or None
 
 
-def article_title(selector: Selector, heading_queries: tuple[str, ...]) -> str | None:
+def article_title(
+    page: Selector, article: Selector, heading_queries: tuple[str, ...]
+) -> str | None:
     """The article's heading; failing that og:title; failing that <title> less the site."""
     return (
-        first_of(selector, heading_queries)
-        or clean_text(selector.css('meta[property="og:title"]::attr(content)').get(""))
+        first_of(article, heading_queries)
+        or clean_text(page.css('meta[property="og:title"]::attr(content)').get(""))
         or None
-        or title_from_page_title(first_text(selector.css("title")))
+        or title_from_page_title(first_text(page.css("title")))
     )

@@ -12,7 +12,7 @@ from parsel import Selector
 from crawler.items import ArticleFields, ListingEntry
 from crawler.normalize.dates import find_date_text
 from crawler.normalize.text import clean_text
-from crawler.pages.base import Layout, article_title, first_of, inner_html
+from crawler.pages.base import Layout, article_title, first_of, inner_html, scope
 
 
 class MainSiteV1(Layout):
@@ -38,12 +38,10 @@ class MainSiteV1(Layout):
         "div.section_newsIn_item_content_information span:nth-of-type(1)",
     )
 
-    # Article page.
-    article_heading = (
-        "section.section_articleInner h1",
-        "div.section_articleInner_body h1",
-        "main h1",
-    )
+    # Article page. Every query below runs inside the first element that
+    # article_scope finds, or the whole page if it finds none.
+    article_scope = ("section.section_articleInner", "main")
+    article_heading = ("h1",)
     article_date = ("span.section_articleInner_body_information--date",)
     article_category = ("span.section_articleInner_body_information--category",)
     article_info_line = ("div.section_articleInner_body_information",)
@@ -72,9 +70,10 @@ class MainSiteV1(Layout):
 
     @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
-        date_text = first_of(selector, cls.article_date)
-        category = first_of(selector, cls.article_category)
-        info_line = first_of(selector, cls.article_info_line)
+        article = scope(selector, cls.article_scope)
+        date_text = first_of(article, cls.article_date)
+        category = first_of(article, cls.article_category)
+        info_line = first_of(article, cls.article_info_line)
         if info_line and not date_text:
             # One text line, "Press release 24 September 2019": split it.
             date_text = find_date_text(info_line)
@@ -82,11 +81,11 @@ class MainSiteV1(Layout):
                 category = clean_text(info_line.replace(date_text or "", "")) or None
         body_html = None
         for query in cls.article_body:
-            body_html = inner_html(selector.css(query))
+            body_html = inner_html(article.css(query))
             if body_html is not None:
                 break
         return ArticleFields(
-            title=article_title(selector, cls.article_heading),
+            title=article_title(selector, article, cls.article_heading),
             date_text=date_text,
             category=category,
             body_html=body_html,

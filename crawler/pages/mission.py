@@ -12,7 +12,7 @@ from parsel import Selector
 
 from crawler.items import ArticleFields, ListingEntry
 from crawler.normalize.dates import find_date_text
-from crawler.pages.base import Layout, article_title, first_of, first_text, inner_html
+from crawler.pages.base import Layout, article_title, first_of, first_text, inner_html, scope
 
 
 class MissionSiteV1(Layout):
@@ -22,8 +22,9 @@ class MissionSiteV1(Layout):
     listing_title = (".news-list__title",)
     listing_date = (".news-list__date",)
 
-    article_container = ("div.news-single",)
-    article_heading = ("div.news-single h1", "h1")
+    # Every article query runs inside article_scope's element (else the whole page).
+    article_scope = ("div.news-single",)
+    article_heading = ("h1",)
     article_date = (".news-single__date",)
     article_body = (".news-single__text",)
 
@@ -47,18 +48,19 @@ class MissionSiteV1(Layout):
 
     @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
-        date_text = first_of(selector, cls.article_date)
+        article = scope(selector, cls.article_scope)
+        date_text = first_of(article, cls.article_date)
         if not date_text:
             # The date line is the first ISO date in the article's text.
-            container = first_text(selector.css(",".join(cls.article_container)))
-            date_text = find_date_text(container) if container else None
+            text = first_text(article.xpath("."))
+            date_text = find_date_text(text) if text else None
         body_html = None
         for query in cls.article_body:
-            body_html = inner_html(selector.css(query))
+            body_html = inner_html(article.css(query))
             if body_html is not None:
                 break
         return ArticleFields(
-            title=article_title(selector, cls.article_heading),
+            title=article_title(selector, article, cls.article_heading),
             date_text=date_text,
             category=None,  # mission pages show none
             body_html=body_html,

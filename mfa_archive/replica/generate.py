@@ -63,7 +63,7 @@ def generated_articles(
                 title=title,
                 category="Press release",
                 date=day,
-                paragraphs=[_paragraph(rng, lang) for _ in range(rng.randint(4, 8))],
+                paragraphs=[_paragraph(rng, lang) for _ in range(rng.randint(3, 7))],
                 noise_seed=rng.randint(0, 1 << 30),
             )
             cases.append(Case(name=f"{site}-{lang}-{n:06d}", article=article))
