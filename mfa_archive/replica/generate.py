@@ -41,7 +41,7 @@ def _sentence(rng: random.Random, lang: str) -> str:
 
 
 def _paragraph(rng: random.Random, lang: str) -> str:
-    return " ".join(_sentence(rng, lang) for _ in range(rng.randint(2, 5)))
+    return " ".join(_sentence(rng, lang) for _ in range(rng.randint(2, 4)))
 
 
 def generated_articles(

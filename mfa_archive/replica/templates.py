@@ -199,7 +199,7 @@ def _main_footer(lang: str) -> str:
         f'<div class="footer_bottom"><p class="footer_bottom_copyright">'
         f"{html.escape(FOOTER_RIGHTS[lang])}</p>"
         f'<a class="footer_bottom_privacy" href="/{lang}/privacy">{PRIVACY[lang]}</a></div>'
-        f"</footer>{_svg_sprite()}<script>{_script_blob(8000)}</script>"
+        f"</footer>{_svg_sprite()}<script>{_script_blob(5000)}</script>"
     )
 
 
