@@ -38,7 +38,7 @@ class ReplicaSite:
     routes: dict[str, Path] = field(default_factory=dict)  # "/path?query" -> file
     redirects: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # every path+query asked for, in order
-    server: ThreadingHTTPServer | None = None
+    server: _SiteServer | None = None
 
     @property
     def origin(self) -> str:
@@ -85,9 +85,19 @@ def load_sites(root: Path) -> dict[str, ReplicaSite]:
     return sites
 
 
+class _SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops connections that a crawler
+    # opens in a burst, and each dropped SYN costs a 1 s retransmission.
+    request_queue_size = 128
+
+
 def _handler_for(site: ReplicaSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm on,
+        # the body would wait for the client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             site.requests.append(self.path)
@@ -136,8 +146,7 @@ class ReplicaServer:
     def start(self, ports: dict[str, int] | None = None) -> None:
         for site in self.sites.values():
             port = (ports or {}).get(site.name, 0)
-            site.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(site))
-            site.server.daemon_threads = True
+            site.server = _SiteServer(("127.0.0.1", port), _handler_for(site))
             thread = threading.Thread(target=site.server.serve_forever, daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -1,0 +1,147 @@
+"""End-to-end crawl of a generated replica into SQLite, beside a bare Scrapy spider.
+
+The replica (2,000 main-site articles in az, en and ru, 20 to a listing page)
+is served by `mfa-archive serve-fixtures` in its own process. In the same
+run, the bare spider (bench/bare_spider.py: same settings, no pipelines) and
+`mfa-archive crawl` into a fresh SQLite file each crawl it, alternately,
+`--rounds` times; the best round of each counts. Pages/s is responses over
+the crawl's own duration (Scrapy's elapsed time for the bare spider, the crawl
+run's start to finish for mfa-archive); peak RSS is the crawling process's.
+
+Goals (issue #2): mfa-archive at least 60% of the bare spider's pages/s, and
+peak RSS under 300 MB.
+
+    python bench/crawl_throughput.py [--articles 2000] [--rounds 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mfa_archive.replica.generate import generate_replica
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def run_measured(command: list[str]) -> tuple[str, float]:
+    """Run a command in a fresh child; its stdout and peak RSS (MB) via wait4."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.chdir(ROOT)
+        os.dup2(write, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.execvp(command[0], command)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    _, status, usage = os.wait4(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
+    return b"".join(chunks).decode(), usage.ru_maxrss / 1024  # KB on Linux
+
+
+def bare_round(sites: Path) -> dict:
+    out, rss = run_measured([sys.executable, str(HERE / "bare_spider.py"), str(sites)])
+    stats = json.loads(out.strip().splitlines()[-1])
+    pages = stats["response_received_count"]
+    return {"pages": pages, "seconds": stats["elapsed_time_seconds"], "rss_mb": rss}
+
+
+def archive_round(sites: Path, workdir: Path) -> dict:
+    db = workdir / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db}",
+               "--sites", str(sites)]  # fmt: skip
+    _, rss = run_measured(command)
+    with sqlite3.connect(db) as connection:
+        pages, started, finished, documents = connection.execute(
+            "SELECT pages_fetched, started_at, finished_at, documents_new FROM crawl_runs"
+        ).fetchone()
+    seconds = (_timestamp(finished) - _timestamp(started))
+    return {"pages": pages, "seconds": seconds, "rss_mb": rss, "documents": documents}
+
+
+def _timestamp(text: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text).timestamp()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="mfa-bench-") as tmp:
+        workdir = Path(tmp)
+        per_language = -(-args.articles // 3)
+        generate_replica(workdir / "replica", per_language, ("az", "en", "ru"))
+        sites = workdir / "sites.toml"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mfa_archive.cli", "serve-fixtures", "--root",
+             str(workdir / "replica"), "--sites-out", str(sites)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            for _ in range(100):
+                if sites.exists():
+                    break
+                time.sleep(0.1)
+            bare, ours = [], []
+            for _ in range(args.rounds):
+                bare.append(bare_round(sites))
+                ours.append(archive_round(sites, workdir))
+        finally:
+            server.terminate()
+            server.wait()
+
+    best_bare = max(bare, key=lambda r: r["pages"] / r["seconds"])
+    best_ours = max(ours, key=lambda r: r["pages"] / r["seconds"])
+    bare_rate = best_bare["pages"] / best_bare["seconds"]
+    ours_rate = best_ours["pages"] / best_ours["seconds"]
+    result = {
+        "articles": per_language * 3,
+        "documents_stored": best_ours["documents"],
+        "bare_pages": best_bare["pages"],
+        "bare_pages_per_s": round(bare_rate, 1),
+        "mfa_archive_pages": best_ours["pages"],
+        "mfa_archive_pages_per_s": round(ours_rate, 1),
+        "ratio": round(ours_rate / bare_rate, 2),
+        "bare_peak_rss_mb": round(max(r["rss_mb"] for r in bare)),
+        "mfa_archive_peak_rss_mb": round(max(r["rss_mb"] for r in ours)),
+    }
+    result["goals_met"] = result["ratio"] >= 0.6 and result["mfa_archive_peak_rss_mb"] < 300
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{result['articles']} articles, best of {args.rounds} rounds each\n"
+            f"  bare Scrapy spider  {result['bare_pages_per_s']:7.1f} pages/s "
+            f"({result['bare_pages']} pages), peak RSS {result['bare_peak_rss_mb']} MB\n"
+            f"  mfa-archive crawl   {result['mfa_archive_pages_per_s']:7.1f} pages/s "
+            f"({result['mfa_archive_pages']} pages, {result['documents_stored']} documents), "
+            f"peak RSS {result['mfa_archive_peak_rss_mb']} MB\n"
+            f"  ratio {result['ratio']} (goal >= 0.6), peak RSS goal < 300 MB"
+        )
+    return 0 if result["goals_met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
