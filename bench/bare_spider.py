@@ -30,7 +30,7 @@ class BareSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.sites = load_sites(sites_file).sites
 
-    async def start(self):  # noqa: ANN201
+    async def start(self):
         for site in self.sites:
             for lang in site.languages:
                 yield scrapy.Request(f"{site.base_url}/{lang}/news?page=1", cb_kwargs={"page": 1})

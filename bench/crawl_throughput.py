@@ -72,7 +72,7 @@ def archive_round(sites: Path, workdir: Path) -> dict:
         pages, started, finished, documents = connection.execute(
             "SELECT pages_fetched, started_at, finished_at, documents_new FROM crawl_runs"
         ).fetchone()
-    seconds = (_timestamp(finished) - _timestamp(started))
+    seconds = _timestamp(finished) - _timestamp(started)
     return {"pages": pages, "seconds": seconds, "rss_mb": rss, "documents": documents}
 
 

@@ -8,12 +8,16 @@ so nothing listed disappears without a trace.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import task
 
 from crawler.items import (
     REJECT_DOWNLOAD,
@@ -28,6 +32,8 @@ from crawler.normalize.text import clean_text, split_release_number
 from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
 from storage.engine import make_engine
 from storage.migrate import upgrade
+
+logger = logging.getLogger(__name__)
 
 # Reasons are part of the interface: tests and operators match them exactly.
 NO_TITLE = "no title"
@@ -86,13 +92,22 @@ class BodyPipeline:
 
 
 class ArchivePipeline:
-    """Stores documents and rejects, and keeps the crawl run's record."""
+    """Stores documents and rejects, and keeps the crawl run's record.
+
+    Documents are written in batches of MFA_WRITE_BATCH, one transaction
+    each, and at least every MFA_WRITE_INTERVAL seconds: a crawl killed
+    mid-batch loses that batch whole (the next crawl fetches it again), never
+    half a document. Rejects are written at once.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.counts = RunCounts()
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.batch_size = crawler.settings.getint("MFA_WRITE_BATCH")
+        self.pending: list[DocumentRecord] = []
+        self.flusher = task.LoopingCall(self.flush)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -111,6 +126,7 @@ class ArchivePipeline:
         langs = sorted({lang for site in sites.sites for lang in site.languages}) if sites else []
         self.run_id = self.archive.start_run(names, langs)
         self.crawler.stats.set_value("mfa/run_id", self.run_id)
+        self.flusher.start(self.crawler.settings.getfloat("MFA_WRITE_INTERVAL"), now=False)
 
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None
@@ -119,7 +135,7 @@ class ArchivePipeline:
             return item
         if isinstance(item, Article):
             assert item.title and item.body is not None and item.published_on
-            outcome = self.archive.store(
+            self.pending.append(
                 DocumentRecord(
                     site=item.site,
                     lang=item.lang,
@@ -131,12 +147,33 @@ class ArchivePipeline:
                     doc_number=item.doc_number,
                     category=item.category,
                     title_as_published=item.raw.title,
-                ),
-                self.run_id,
+                )
             )
+            if len(self.pending) >= self.batch_size:
+                self.flush()
+        return item
+
+    def flush(self) -> None:
+        """Write the pending documents in one transaction."""
+        if not self.pending or self.archive is None:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            outcomes = self.archive.store_many(batch, self.run_id)
+        except SQLAlchemyError as exc:
+            # The archive cannot take writes (disk full, a lock held too long):
+            # stop rather than fetch pages that cannot be kept.
+            logger.error("cannot write %d documents to the archive: %s", len(batch), exc)
+            self.counts.errors += len(batch)
+            self.crawler.stats.inc_value("mfa/errors", len(batch))
+            self.crawler.stats.set_value("mfa/archive_error", str(exc).splitlines()[0])
+            engine = self.crawler.engine
+            if engine is not None and engine.running:
+                deferred_from_coro(engine.close_spider_async(reason="archive_error"))
+            return
+        for outcome in outcomes:
             self.counts.count(outcome)
             self.crawler.stats.inc_value(f"mfa/documents/{outcome}")
-        return item
 
     def item_dropped(
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
@@ -155,8 +192,11 @@ class ArchivePipeline:
             self.crawler.stats.inc_value("mfa/rejects")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.flusher.running:
+            self.flusher.stop()
         if self.archive is None or self.run_id is None:
             return
+        self.flush()
         stats = self.crawler.stats
         self.counts.pages_fetched = stats.get_value("response_received_count", 0)
         self.counts.errors += stats.get_value("mfa/listing_errors", 0)

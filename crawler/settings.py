@@ -23,6 +23,11 @@ MFA_CONTACT_URL = "https://github.com/mfa-archive/mfa-archive"
 # (2 s, 4 s, 8 s); capped. 0 turns the waiting off.
 MFA_RETRY_BACKOFF = 2.0
 MFA_RETRY_BACKOFF_MAX = 60.0
+# Documents written per transaction, and the longest a fetched document waits
+# to be written. One transaction per document made writing cost more than
+# downloading; 50 makes it a tenth of that.
+MFA_WRITE_BATCH = 50
+MFA_WRITE_INTERVAL = 2.0
 # Seconds between two progress lines on stderr; 0 for none.
 MFA_PROGRESS_INTERVAL = 10.0
 
