@@ -123,3 +123,8 @@ def test_display_html_says_what_the_text_says(raw):
     assert not re.search(r"<(script|style|img|iframe|span)\b", body.html)
     assert not re.search(r"\s(style|class|onclick|target)=", body.html)
     assert normalize_body(body.html, BASE).text == body.text
+
+
+def test_comments_and_scripts_are_not_text():
+    body = normalize_body("<p>a<!-- editor's note -->b<script>var x;</script></p>", BASE)
+    assert (body.text, body.html) == ("ab", "<p>ab</p>")
