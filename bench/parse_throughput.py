@@ -5,8 +5,9 @@ on one core and in one process:
 
 * reference 1: ``lxml.html.fromstring`` of the page (parsing, nothing else);
 * reference 2: ``trafilatura.extract`` of the page (a general extractor);
-* mfa-archive: the page object (parsel + selectors) and the normalizing
-  pipelines (title, date, body) that turn the page into a record.
+* mfa-archive: crawler.extract.extract_article, what the extraction
+  pipeline runs on each page: the page object (parsel + selectors) and the
+  normalizers (title, date, body) that turn the page into a record.
 
 Each method runs over all pages several times; the best round counts (the
 least disturbed by a noisy machine). The date cache is emptied before every
@@ -28,38 +29,35 @@ from collections.abc import Callable
 
 import lxml.html
 import trafilatura
-from parsel import Selector
 
-from crawler.items import Article, ListingEntry
+from crawler.extract import extract_article
+from crawler.items import FetchedPage, ListingEntry
 from crawler.normalize.dates import parse_site_date
-from crawler.pages import LAYOUTS
-from crawler.pipelines import normalize
 from mfa_archive.replica.build import SiteSpec, render_page
 from mfa_archive.replica.generate import generated_articles
 
 ORIGIN = "https://mfa.gov.az"
 
 
-def pages(count: int) -> list[tuple[str, str, str]]:
+def pages(count: int) -> list[tuple[str, str, bytes]]:
     spec = SiteSpec(name="main", layout="main", languages=["en", "az", "ru"])
     per_lang = max(1, count // 3)
     out = []
     for case in generated_articles(per_lang, ("en", "az", "ru")):
         html = render_page(case.article, spec).replace("{{origin}}", ORIGIN)
-        out.append((ORIGIN + case.article.path, case.article.lang, html))
+        out.append((ORIGIN + case.article.path, case.article.lang, html.encode()))
     return out
 
 
-def ours(url: str, lang: str, html: str) -> None:
-    fields = LAYOUTS["main"].parse_article(Selector(text=html), url)
-    normalize(Article(url=url, site="main", lang=lang, raw=fields, listing=ListingEntry(url)))
+def ours(url: str, lang: str, html: bytes) -> None:
+    extract_article(FetchedPage(url, "main", lang, "main", html, "utf-8", ListingEntry(url)))
 
 
-def bare_lxml(url: str, lang: str, html: str) -> None:
+def bare_lxml(url: str, lang: str, html: bytes) -> None:
     lxml.html.fromstring(html)
 
 
-def with_trafilatura(url: str, lang: str, html: str) -> None:
+def with_trafilatura(url: str, lang: str, html: bytes) -> None:
     trafilatura.extract(html, url=url)
 
 
@@ -84,7 +82,7 @@ def main() -> int:
     args = parser.parse_args()
 
     corpus = pages(args.pages)
-    sizes = [len(html.encode()) for _, _, html in corpus]
+    sizes = [len(html) for _, _, html in corpus]
     for page in corpus[:3]:  # warm up imports, caches of compiled selectors
         ours(*page), bare_lxml(*page), with_trafilatura(*page)
     lxml_s = best_round(bare_lxml, corpus, args.rounds)

@@ -27,11 +27,24 @@ class ArticleFields:
 
 
 @dataclass
-class Article:
-    """An article page on its way to the archive.
+class FetchedPage:
+    """An article page as downloaded: what the extraction pipeline turns into an Article."""
 
-    The spider fills the raw fields (``raw`` and ``listing``); the pipelines
-    fill the rest in order: title, date, body. The archive pipeline stores it.
+    url: str
+    site: str
+    lang: str
+    layout: str
+    body: bytes  # as downloaded: decoding is the parser's job, in the worker
+    encoding: str
+    listing: ListingEntry
+
+
+@dataclass
+class Article:
+    """An article on its way to the archive.
+
+    The page object fills ``raw``, the listing ``listing``; the normalizers
+    fill the rest in order: title, date, body (see crawler.extract).
     """
 
     url: str

@@ -1,6 +1,6 @@
-"""Item pipelines: normalize an article field by field, then store it.
+"""Item pipelines: extract each fetched page into a record, then store it.
 
-Each normalizing pipeline raises DropItem with an exact reason when the page
+The extraction pipeline raises DropItem with an exact reason when a page
 cannot become a document; the archive pipeline hears every drop (the
 item_dropped signal) and records the page among the rejects with that reason,
 so nothing listed disappears without a trace.
@@ -15,80 +15,73 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.utils.asyncio import is_asyncio_available
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
+from crawler.extract import extract_article
 from crawler.items import (
     REJECT_DOWNLOAD,
     REJECT_INVALID,
     REJECT_PARSE,
     Article,
+    FetchedPage,
     RejectedPage,
 )
-from crawler.normalize.body import normalize_body
-from crawler.normalize.dates import parse_site_date
-from crawler.normalize.text import clean_text, split_release_number
+from crawler.workers import ExtractionWorkers, WorkerError
 from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
 
-# Reasons are part of the interface: tests and operators match them exactly.
-NO_TITLE = "no title"
-EMPTY_BODY = "empty body"
-NO_DATE = "no readable publication date (article: {article!r}, listing: {listing!r})"
-
 # Reject kinds that mean "something broke" rather than "the page is unusable".
 ERROR_KINDS = frozenset({REJECT_DOWNLOAD, REJECT_PARSE})
 
 
-class TitlePipeline:
-    """Title without its release number ("No:438/20, "), which becomes doc_number."""
+class ExtractPipeline:
+    """Turns each FetchedPage into a normalized Article (crawler.extract).
 
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
+    With MFA_EXTRACT_PROCESSES > 0 (and Scrapy's asyncio reactor) the work
+    runs in that many worker processes (crawler.workers); with 0, here. A page
+    the page object cannot read at all (a layout change, a bug) becomes a
+    parse_error reject, and its traceback is logged.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.workers = ExtractionWorkers(processes) if processes > 0 else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler.settings.getint("MFA_EXTRACT_PROCESSES"))
+
+    async def open_spider(self) -> None:
+        if self.workers is not None:
+            if is_asyncio_available():
+                await self.workers.start()
+            else:
+                self.workers = None
+
+    async def close_spider(self) -> None:
+        if self.workers is not None:
+            await self.workers.close()
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
             return item
-        number, title = split_release_number(item.raw.title or "")
-        if not title:
-            raise DropItem(NO_TITLE)
-        item.doc_number, item.title = number, title
-        category = item.raw.category or item.listing.category
-        item.category = clean_text(category) if category else None
-        return item
-
-
-class DatePipeline:
-    """published_on from the article's date line, else from its listing; never a guess."""
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
-            return item
-        published_on = parse_site_date(item.raw.date_text, item.lang) or parse_site_date(
-            item.listing.date_text, item.lang
-        )
-        if published_on is None:
-            raise DropItem(
-                NO_DATE.format(
-                    article=item.raw.date_text or "", listing=item.listing.date_text or ""
-                )
-            )
-        item.published_on = published_on
-        return item
-
-
-class BodyPipeline:
-    """Plain-text body and sanitized display HTML, boilerplate removed."""
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
-            return item
-        body = normalize_body(item.raw.body_html or "", item.url)
-        if not body.text:
-            raise DropItem(EMPTY_BODY)
-        item.body, item.body_html = body.text, body.html
-        return item
+        try:
+            if self.workers is None:
+                return extract_article(item)
+            return await self.workers.extract(item)
+        except DropItem:
+            raise
+        except WorkerError as exc:
+            reason = str(exc)
+        except Exception as exc:
+            logger.exception("cannot extract %s", item.url)
+            reason = f"parse error: {type(exc).__name__}: {exc}"
+        return RejectedPage(item.url, item.site, item.lang, reason, REJECT_PARSE)
 
 
 class ArchivePipeline:
@@ -178,7 +171,7 @@ class ArchivePipeline:
     def item_dropped(
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
     ) -> None:
-        if isinstance(item, Article):
+        if isinstance(item, FetchedPage | Article):
             self._reject(item.url, item.site, item.lang, REJECT_INVALID, str(exception))
 
     def _reject(self, url: str, site: str, lang: str, kind: str, reason: str) -> None:
@@ -209,15 +202,3 @@ class ArchivePipeline:
             status = "ok"
         self.archive.finish_run(self.run_id, status, self.counts)
         stats.set_value("mfa/run_status", status)
-
-
-# The normalizing pipelines in ITEM_PIPELINES order, for code that processes
-# a page outside a crawl (the fixture tests, the parse benchmark).
-NORMALIZERS = (TitlePipeline(), DatePipeline(), BodyPipeline())
-
-
-def normalize(article: Article) -> Article:
-    """Run the normalizing pipelines on an article as Scrapy would; raises DropItem."""
-    for pipeline in NORMALIZERS:
-        article = pipeline.process_item(article)
-    return article

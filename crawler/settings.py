@@ -23,6 +23,10 @@ MFA_CONTACT_URL = "https://github.com/mfa-archive/mfa-archive"
 # (2 s, 4 s, 8 s); capped. 0 turns the waiting off.
 MFA_RETRY_BACKOFF = 2.0
 MFA_RETRY_BACKOFF_MAX = 60.0
+# Worker processes that parse and normalize article pages (0: in the crawl's
+# own process). Parsing is most of a crawl's CPU; one worker moves it off the
+# core that Scrapy's event loop needs for downloading.
+MFA_EXTRACT_PROCESSES = 1
 # Documents written per transaction, and the longest a fetched document waits
 # to be written. One transaction per document made writing cost more than
 # downloading; 50 makes it a tenth of that.
@@ -68,9 +72,7 @@ DOWNLOADER_MIDDLEWARES = {
 CONCURRENT_ITEMS = 4
 
 ITEM_PIPELINES = {
-    "crawler.pipelines.TitlePipeline": 100,
-    "crawler.pipelines.DatePipeline": 200,
-    "crawler.pipelines.BodyPipeline": 300,
+    "crawler.pipelines.ExtractPipeline": 100,  # page object and normalizers
     "crawler.pipelines.ArchivePipeline": 900,
 }
 

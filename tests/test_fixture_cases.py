@@ -9,12 +9,10 @@ without touching this file.
 from __future__ import annotations
 
 import pytest
-from parsel import Selector
 from scrapy.exceptions import DropItem
 
-from crawler.items import Article, ListingEntry
-from crawler.pages import LAYOUTS
-from crawler.pipelines import normalize
+from crawler.extract import extract_article
+from crawler.items import Article, FetchedPage, ListingEntry
 from tests.conftest import CASES, load_case
 
 ORIGIN = "http://replica.test"
@@ -22,14 +20,19 @@ REQUIRED = ("site", "lang", "url", "title", "published_on", "body", "body_html")
 
 
 def process(case_name: str) -> Article:
+    """What a crawl makes of the case's page: page object, then normalizers."""
     case = load_case(next(p for p in CASES if p.name == case_name))
     url = ORIGIN + case.meta["url"]
-    html = case.html.replace("{{origin}}", ORIGIN)
-    fields = LAYOUTS[case.meta["layout"]].parse_article(Selector(text=html), url)
-    listing = ListingEntry(url=url, **case.meta["listing"])
-    article = Article(url=url, site=case.meta["site"], lang=case.meta["lang"], raw=fields,
-                      listing=listing)  # fmt: skip
-    return normalize(article)
+    page = FetchedPage(
+        url=url,
+        site=case.meta["site"],
+        lang=case.meta["lang"],
+        layout=case.meta["layout"],
+        body=case.html.replace("{{origin}}", ORIGIN).encode(),
+        encoding="utf-8",
+        listing=ListingEntry(url=url, **case.meta["listing"]),
+    )
+    return extract_article(page)
 
 
 @pytest.mark.parametrize("case_path", CASES, ids=[p.name for p in CASES])

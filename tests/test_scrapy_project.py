@@ -8,8 +8,8 @@ import sys
 
 from scrapy.settings import Settings
 
+from crawler.extract import NORMALIZERS
 from crawler.middlewares import RetryBackoffMiddleware
-from crawler.pipelines import NORMALIZERS
 from tests.conftest import ROOT
 
 
@@ -37,12 +37,15 @@ def test_retry_backoff_doubles_up_to_its_cap():
     assert [middleware.backoff(n) for n in range(5)] == [0.0, 2.0, 4.0, 8.0, 10.0]
 
 
-def test_normalizers_run_in_the_order_of_item_pipelines():
+def test_item_pipelines_extract_then_store():
     pipelines = project_settings().getdict("ITEM_PIPELINES")
-    ordered = sorted(pipelines, key=pipelines.get)
-    names = [f"crawler.pipelines.{type(p).__name__}" for p in NORMALIZERS]
-    assert ordered[: len(names)] == names
-    assert ordered[-1] == "crawler.pipelines.ArchivePipeline"
+    assert sorted(pipelines, key=pipelines.get) == [
+        "crawler.pipelines.ExtractPipeline",
+        "crawler.pipelines.ArchivePipeline",
+    ]
+    assert [n.__name__ for n in NORMALIZERS] == [
+        "normalize_title", "normalize_date", "normalize_article_body",
+    ]  # fmt: skip
 
 
 def scrapy(*args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import url_query_parameter
@@ -17,7 +17,7 @@ from crawler.items import (
     REJECT_HTTP,
     REJECT_PARSE,
     REJECT_ROBOTS,
-    Article,
+    FetchedPage,
     ListingEntry,
     RejectedPage,
 )
@@ -110,20 +110,17 @@ class PressSpider(ArchiveSpider):
 
     def parse_article(
         self, response: Response, site: Site, lang: str, listing: ListingEntry
-    ) -> Iterator[Article | RejectedPage]:
-        try:
-            fields = LAYOUTS[site.layout].parse_article(response.selector, response.url)
-        except Exception as exc:  # a page object bug or a non-HTML answer: record, go on
-            self.logger.exception("cannot parse %s", response.url)
-            yield RejectedPage(
-                response.url,
-                site.name,
-                lang,
-                f"parse error: {type(exc).__name__}: {exc}",
-                REJECT_PARSE,
-            )
+    ) -> Iterator[FetchedPage | RejectedPage]:
+        # Extraction happens in the item pipeline (crawler.extract), possibly
+        # in another process: the spider only navigates.
+        if not isinstance(response, TextResponse):
+            kind = response.headers.get("Content-Type", b"?").decode("latin-1")
+            reason = f"parse error: not an HTML page (Content-Type: {kind})"
+            yield RejectedPage(response.url, site.name, lang, reason, REJECT_PARSE)
             return
-        yield Article(url=response.url, site=site.name, lang=lang, raw=fields, listing=listing)
+        yield FetchedPage(
+            response.url, site.name, lang, site.layout, response.body, response.encoding, listing
+        )
 
     def article_failed(self, failure: Failure) -> Iterator[RejectedPage]:
         request = failure.request  # type: ignore[attr-defined]

@@ -1,0 +1,76 @@
+"""From an article page's HTML to its normalized record: page object, then normalizers.
+
+Pure functions of the page, with no Scrapy engine and no I/O, so that the
+extraction pipeline can run them in a worker process, and the fixture tests
+and the parse benchmark run exactly what a crawl runs.
+
+Each normalizer fills its fields or raises DropItem with an exact reason;
+the archive pipeline records that reason among the rejects.
+"""
+
+from __future__ import annotations
+
+from parsel import Selector
+from scrapy.exceptions import DropItem
+
+from crawler.items import Article, FetchedPage
+from crawler.normalize.body import normalize_body
+from crawler.normalize.dates import parse_site_date
+from crawler.normalize.text import clean_text, split_release_number
+from crawler.pages import LAYOUTS
+
+# Reasons are part of the interface: tests and operators match them exactly.
+NO_TITLE = "no title"
+EMPTY_BODY = "empty body"
+NO_DATE = "no readable publication date (article: {article!r}, listing: {listing!r})"
+
+
+def normalize_title(article: Article) -> None:
+    """Title without its release number ("No:438/20, "), which becomes doc_number."""
+    number, title = split_release_number(article.raw.title or "")
+    if not title:
+        raise DropItem(NO_TITLE)
+    article.doc_number, article.title = number, title
+    category = article.raw.category or article.listing.category
+    article.category = clean_text(category) if category else None
+
+
+def normalize_date(article: Article) -> None:
+    """published_on from the article's date line, else from its listing; never a guess."""
+    published_on = parse_site_date(article.raw.date_text, article.lang) or parse_site_date(
+        article.listing.date_text, article.lang
+    )
+    if published_on is None:
+        raise DropItem(
+            NO_DATE.format(
+                article=article.raw.date_text or "", listing=article.listing.date_text or ""
+            )
+        )
+    article.published_on = published_on
+
+
+def normalize_article_body(article: Article) -> None:
+    """Plain-text body and sanitized display HTML, boilerplate removed."""
+    body = normalize_body(article.raw.body_html or "", article.url)
+    if not body.text:
+        raise DropItem(EMPTY_BODY)
+    article.body, article.body_html = body.text, body.html
+
+
+NORMALIZERS = (normalize_title, normalize_date, normalize_article_body)
+
+
+def normalize(article: Article) -> Article:
+    """Run the normalizers in order; the first that cannot do its part rejects the page."""
+    for normalizer in NORMALIZERS:
+        normalizer(article)
+    return article
+
+
+def extract_article(page: FetchedPage) -> Article:
+    """The page's normalized record; raises DropItem when the page cannot be one."""
+    selector = Selector(body=page.body, encoding=page.encoding, type="html", base_url=page.url)
+    fields = LAYOUTS[page.layout].parse_article(selector, page.url)
+    article = Article(url=page.url, site=page.site, lang=page.lang, raw=fields,
+                      listing=page.listing)  # fmt: skip
+    return normalize(article)
