@@ -1,0 +1,90 @@
+"""Extraction worker processes give exactly what in-process extraction gives."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from crawler.extract import extract_article
+from crawler.items import FetchedPage, ListingEntry
+from crawler.workers import ExtractionWorkers, WorkerError
+from tests.conftest import CASES, load_case
+
+ORIGIN = "http://replica.test"
+
+
+def fetched(case_path) -> FetchedPage:
+    case = load_case(case_path)
+    url = ORIGIN + case.meta["url"]
+    return FetchedPage(url, case.meta["site"], case.meta["lang"], case.meta["layout"],
+                       case.html.replace("{{origin}}", ORIGIN).encode(), "utf-8",
+                       ListingEntry(url=url, **case.meta["listing"]))  # fmt: skip
+
+
+def in_process(page: FetchedPage):
+    try:
+        return ("ok", extract_article(page))
+    except DropItem as exc:
+        return ("drop", str(exc))
+
+
+async def in_workers(pages, processes=2):
+    workers = ExtractionWorkers(processes)
+    await workers.start()
+
+    async def one(page):
+        try:
+            return ("ok", await workers.extract(page))
+        except DropItem as exc:
+            return ("drop", str(exc))
+
+    try:
+        return await asyncio.gather(*(one(page) for page in pages))
+    finally:
+        await workers.close()
+
+
+def test_workers_extract_every_case_as_the_crawl_process_would():
+    pages = [fetched(path) for path in CASES]
+    results = asyncio.run(in_workers(pages))
+    assert results == [in_process(page) for page in pages]
+    assert sum(status == "drop" for status, _ in results) == 3
+
+
+def test_a_page_the_page_object_cannot_read_is_a_parse_error():
+    page = dataclasses.replace(fetched(CASES[0]), layout="no-such-layout")
+
+    async def run():
+        workers = ExtractionWorkers(1)
+        await workers.start()
+        try:
+            with pytest.raises(WorkerError, match=r"parse error: KeyError: 'no-such-layout'"):
+                await workers.extract(page)
+            # the worker survives a bad page
+            assert (await workers.extract(fetched(CASES[1]))).title
+        finally:
+            await workers.close()
+
+    asyncio.run(run())
+
+
+def test_a_dead_worker_fails_its_pages_and_the_others_carry_on():
+    async def run():
+        workers = ExtractionWorkers(2)
+        await workers.start()
+        try:
+            workers.workers[0].process.kill()
+            await workers.workers[0].reader
+            assert not workers.workers[0].alive
+            assert (await workers.extract(fetched(CASES[1]))).title  # goes to the live one
+            workers.workers[1].process.kill()
+            await workers.workers[1].reader
+            with pytest.raises(WorkerError, match="every extraction worker has died"):
+                await workers.extract(fetched(CASES[1]))
+        finally:
+            await workers.close()
+
+    asyncio.run(run())
