@@ -186,3 +186,19 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
         assert_consistent(db_path)
     finally:
         server.stop()
+
+
+def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, db_url):
+    """Exit 3 when the layout seems to have changed: the mission selectors find
+    nothing on the main site's listing."""
+    sites = tmp_path / "wrong-layout.toml"
+    sites.write_text(
+        "[crawl]\ndownload_delay = 0\nautothrottle = false\nretry_backoff = 0\n\n"
+        f'[[site]]\nname = "main"\nbase_url = "{replica.sites["main"].origin}"\n'
+        'layout = "mission"\nlanguages = ["en"]\n',
+        encoding="utf-8",
+    )
+    result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+    assert result.returncode == 3
+    assert result.stdout.strip().startswith("failed: ")
+    assert "has no items: has the layout changed?" in result.stderr
