@@ -24,13 +24,39 @@ class Layout:
     #: Name of the page number's query parameter (listing URLs without it are page 1).
     page_parameter: ClassVar[str] = "page"
 
+    # Each selector is a tuple of CSS queries tried in order: the first that
+    # finds something wins. An empty tuple: the layout does not show it.
+    listing_items: ClassVar[tuple[str, ...]] = ()
+    listing_title: ClassVar[tuple[str, ...]] = ()
+    listing_date: ClassVar[tuple[str, ...]] = ()
+    listing_category: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
     def listing_url(cls, base_url: str, lang: str, page: int) -> str:
         return base_url + cls.listing_path.format(lang=lang, page=page)
 
     @classmethod
     def parse_listing(cls, selector: Selector, url: str) -> list[ListingEntry]:
-        raise NotImplementedError
+        """The links of a listing page, with what the listing says of each."""
+        for query in cls.listing_items:
+            if items := selector.css(query):
+                break
+        else:
+            return []
+        entries = []
+        for item in items:
+            href = item.attrib.get("href", "").strip()
+            if not href or href.startswith(("#", "javascript:")):
+                continue
+            entries.append(
+                ListingEntry(
+                    url=href,
+                    title=first_of(item, cls.listing_title),
+                    date_text=first_of(item, cls.listing_date),
+                    category=first_of(item, cls.listing_category),
+                )
+            )
+        return entries
 
     @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
@@ -56,13 +82,14 @@ def first_of(selector: Selector, queries: tuple[str, ...]) -> str | None:
     return None
 
 
-def inner_html(nodes: SelectorList[Selector]) -> str | None:
-    """The inner HTML of the first matching node."""
-    for node in nodes:
-        root = node.root
-        return html.escape(root.text or "", quote=False) + "".join(
-            etree.tostring(child, encoding=str, method="html") for child in root
-        )
+def inner_html(selector: Selector, queries: tuple[str, ...]) -> str | None:
+    """The inner HTML of the first node the first matching query finds."""
+    for query in queries:
+        for node in selector.css(query):
+            root = node.root
+            return html.escape(root.text or "", quote=False) + "".join(
+                etree.tostring(child, encoding=str, method="html") for child in root
+            )
     return None
 
 

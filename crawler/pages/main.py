@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from crawler.items import ArticleFields, ListingEntry
+from crawler.items import ArticleFields
 from crawler.normalize.dates import find_date_text
 from crawler.normalize.text import clean_text
 from crawler.pages.base import Layout, article_title, first_of, inner_html, scope
@@ -48,27 +48,6 @@ class MainSiteV1(Layout):
     article_body = ("div.section_articleInner_body_content--description",)
 
     @classmethod
-    def parse_listing(cls, selector: Selector, url: str) -> list[ListingEntry]:
-        for query in cls.listing_items:
-            items = selector.css(query)
-            if items:
-                break
-        entries = []
-        for item in items:
-            href = item.attrib.get("href", "").strip()
-            if not href or href.startswith(("#", "javascript:")):
-                continue
-            entries.append(
-                ListingEntry(
-                    url=href,
-                    title=first_of(item, cls.listing_title),
-                    date_text=first_of(item, cls.listing_date),
-                    category=first_of(item, cls.listing_category),
-                )
-            )
-        return entries
-
-    @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
         article = scope(selector, cls.article_scope)
         date_text = first_of(article, cls.article_date)
@@ -79,14 +58,9 @@ class MainSiteV1(Layout):
             date_text = find_date_text(info_line)
             if not category:
                 category = clean_text(info_line.replace(date_text or "", "")) or None
-        body_html = None
-        for query in cls.article_body:
-            body_html = inner_html(article.css(query))
-            if body_html is not None:
-                break
         return ArticleFields(
             title=article_title(selector, article, cls.article_heading),
             date_text=date_text,
             category=category,
-            body_html=body_html,
+            body_html=inner_html(article, cls.article_body),
         )

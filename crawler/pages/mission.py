@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from crawler.items import ArticleFields, ListingEntry
+from crawler.items import ArticleFields
 from crawler.normalize.dates import find_date_text
 from crawler.pages.base import Layout, article_title, first_of, first_text, inner_html, scope
 
@@ -29,24 +29,6 @@ class MissionSiteV1(Layout):
     article_body = (".news-single__text",)
 
     @classmethod
-    def parse_listing(cls, selector: Selector, url: str) -> list[ListingEntry]:
-        entries = []
-        for query in cls.listing_items:
-            for item in selector.css(query):
-                href = item.attrib.get("href", "").strip()
-                if href:
-                    entries.append(
-                        ListingEntry(
-                            url=href,
-                            title=first_of(item, cls.listing_title),
-                            date_text=first_of(item, cls.listing_date),
-                        )
-                    )
-            if entries:
-                break
-        return entries
-
-    @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
         article = scope(selector, cls.article_scope)
         date_text = first_of(article, cls.article_date)
@@ -54,14 +36,9 @@ class MissionSiteV1(Layout):
             # The date line is the first ISO date in the article's text.
             text = first_text(article.xpath("."))
             date_text = find_date_text(text) if text else None
-        body_html = None
-        for query in cls.article_body:
-            body_html = inner_html(article.css(query))
-            if body_html is not None:
-                break
         return ArticleFields(
             title=article_title(selector, article, cls.article_heading),
             date_text=date_text,
             category=None,  # mission pages show none
-            body_html=body_html,
+            body_html=inner_html(article, cls.article_body),
         )
