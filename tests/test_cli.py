@@ -159,3 +159,39 @@ def test_db_upgrade_creates_a_new_archive(tmp_path):
     assert result.returncode == 0
     assert "is at revision" in result.stdout
     assert (tmp_path / "new.db").exists()
+
+
+def test_serve_fixtures_serves_each_site_on_its_own_port_until_stopped(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    import tomllib
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    sites_out = tmp_path / "replica-sites.toml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mfa_archive.cli", "serve-fixtures", "--sites-out", str(sites_out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not sites_out.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        config = tomllib.loads(sites_out.read_text(encoding="utf-8"))
+        assert config["crawl"] == {"download_delay": 0, "autothrottle": False, "retry_backoff": 0}
+        origins = {site["name"]: site["base_url"] for site in config["site"]}
+        assert set(origins) == {"main", "tallinn", "sofia"}
+        assert len(set(origins.values())) == 3
+        for origin in origins.values():
+            with urllib.request.urlopen(f"{origin}/robots.txt") as response:
+                assert response.read().startswith(b"User-agent: *")
+        with urllib.request.urlopen(f"{origins['main']}/en/news?page=1") as response:
+            assert origins["main"].encode() in response.read()  # {{origin}} filled in
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    assert server.returncode == 0
+    assert not sites_out.exists()

@@ -202,3 +202,32 @@ def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_p
     assert result.returncode == 3
     assert result.stdout.strip().startswith("failed: ")
     assert "has no items: has the layout changed?" in result.stderr
+
+
+def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path):
+    """5xx answers are retried (RETRY_TIMES), then the link is a download_error reject
+    that does not count among the invalid pages."""
+    root = tmp_path / "replica"
+    generate_replica(root, per_language=3)
+    listing = (root / "sites/main/en/news@page=1.html").read_text(encoding="utf-8")
+    failing = "/en/news/no00226-generated-1"
+    (root / "cases/main-en-000001/meta.json").unlink()  # served by the status file instead
+    status_file = root / f"sites/main{failing}.status"
+    status_file.parent.mkdir(parents=True)
+    status_file.write_text("503")
+    assert failing in listing
+    server = ReplicaServer(root)
+    server.start()
+    try:
+        sites = tmp_path / "sites.toml"
+        sites.write_text(server.sites_toml(), encoding="utf-8")
+        db_path = tmp_path / "archive.db"
+        result = run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites))
+        assert result.returncode == 1
+        assert server.requests()["main"].count(failing) == 4  # 1 + RETRY_TIMES
+    finally:
+        server.stop()
+    documents, _, rejects, runs = archive_contents(db_path)
+    assert len(documents) == 2
+    assert list(rejects.values()) == ["HTTP 503"]
+    assert (runs[0]["errors"], runs[0]["rejects"]) == (1, 0)

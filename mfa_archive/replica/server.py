@@ -9,7 +9,8 @@ A replica directory holds::
 
 A URL maps to a file by its path and query: ``/en/news?page=2`` is
 ``en/news@page=2.html``, ``/robots.txt`` is ``robots.txt``; a ``.redirect``
-file in place of the ``.html`` answers 302 to the URL it holds.  Pages may
+file in place of the ``.html`` answers 302 to the URL it holds, a ``.status``
+file answers the HTTP status it holds (``503``: a server in trouble).  Pages may
 write ``{{origin}}`` for their own site's ``http://127.0.0.1:PORT``.
 """
 
@@ -37,6 +38,7 @@ class ReplicaSite:
     languages: list[str]
     routes: dict[str, Path] = field(default_factory=dict)  # "/path?query" -> file
     redirects: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # every path+query asked for, in order
     server: _SiteServer | None = None
 
@@ -54,7 +56,7 @@ def url_key(path: str, query: str = "") -> str:
 def file_to_key(relative: Path) -> str:
     """``en/news@page=2.html`` -> ``/en/news?page=2``."""
     name = relative.as_posix()
-    for suffix in (".html", ".redirect"):
+    for suffix in (".html", ".redirect", ".status"):
         name = name.removesuffix(suffix)
     path, _, query = name.partition("@")
     if path == "index":
@@ -74,6 +76,8 @@ def load_sites(root: Path) -> dict[str, ReplicaSite]:
             key = file_to_key(file.relative_to(site_dir))
             if file.suffix == ".redirect":
                 site.redirects[key] = file.read_text(encoding="utf-8").strip()
+            elif file.suffix == ".status":
+                site.statuses[key] = int(file.read_text(encoding="utf-8"))
             else:
                 site.routes[key] = file
     for meta_file in sorted((root / "cases").glob("*/meta.json")):
@@ -103,7 +107,9 @@ def _handler_for(site: ReplicaSite) -> type[BaseHTTPRequestHandler]:
             site.requests.append(self.path)
             parts = urlsplit(self.path)
             key = url_key(parts.path.rstrip("/") or "/", parts.query)
-            if key in site.redirects:
+            if key in site.statuses:
+                self._send(site.statuses[key], b"<html><body>Service Unavailable</body></html>")
+            elif key in site.redirects:
                 self._send(302, b"", location=site.redirects[key].replace(ORIGIN, site.origin))
             elif key in site.routes:
                 file = site.routes[key]
