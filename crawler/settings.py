@@ -29,9 +29,12 @@ MFA_RETRY_BACKOFF_MAX = 60.0
 MFA_EXTRACT_PROCESSES = 1
 # Documents written per transaction, and the longest a fetched document waits
 # to be written. One transaction per document made writing cost more than
-# downloading; 50 makes it a tenth of that.
-MFA_WRITE_BATCH = 50
+# downloading; 100 makes it a tenth of that.
+MFA_WRITE_BATCH = 100
 MFA_WRITE_INTERVAL = 2.0
+# Allocations between two runs of the youngest-generation garbage collector
+# during a crawl (Python's default: 700); 0 leaves Python's default.
+MFA_GC_THRESHOLD = 20000
 # Seconds between two progress lines on stderr; 0 for none.
 MFA_PROGRESS_INTERVAL = 10.0
 
@@ -83,6 +86,7 @@ EXTENSIONS = {
     # Default: on. No one attaches a telnet console to a cron job.
     "scrapy.extensions.telnet.TelnetConsole": None,
     "crawler.extensions.ProgressLine": 500,
+    "crawler.extensions.GarbageCollectorTuning": 0,
 }
 
 # Default: "DEBUG". Request-level detail is for debugging, not for cron mail.

@@ -69,3 +69,36 @@ def test_scrapy_crawl_uses_the_same_pipelines(sites_file, db_path):
     assert "Press release on Human Rights Day" in titles  # number split off by TitlePipeline
     assert len(titles) == 3
     assert status == "ok"
+
+
+def test_gc_tuning_raises_the_threshold_for_the_crawl_and_restores_it():
+    import gc
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions import GarbageCollectorTuning
+
+    before = gc.get_threshold()
+    extension = GarbageCollectorTuning.from_crawler(
+        get_crawler(settings_dict={"MFA_GC_THRESHOLD": 12345})
+    )
+    extension.spider_opened(None)
+    try:
+        assert gc.get_threshold()[0] == 12345
+    finally:
+        extension.spider_closed(None, "finished")
+    assert gc.get_threshold() == before
+
+
+def test_progress_line_reports_documents_rejects_and_errors():
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions import ProgressLine
+
+    crawler = get_crawler(settings_dict={"MFA_PROGRESS_INTERVAL": 10})
+    extension = ProgressLine.from_crawler(crawler)
+    for key, value in {"response_received_count": 12, "mfa/documents/new": 7,
+                       "mfa/documents/merged": 2, "mfa/rejects": 1, "mfa/errors": 3}.items():  # fmt: skip
+        crawler.stats.set_value(key, value)
+    line = extension.line()
+    assert line.startswith("progress: 12 pages fetched, 9 documents (7 new), 1 rejects, 3 errors, ")
