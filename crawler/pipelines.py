@@ -194,7 +194,9 @@ class ArchivePipeline:
         self.counts.pages_fetched = stats.get_value("response_received_count", 0)
         self.counts.errors += stats.get_value("mfa/listing_errors", 0)
         self.counts.errors += stats.get_value("spider_exceptions/count", 0)
-        if reason != "finished" or stats.get_value("mfa/empty_first_listing", 0):
+        if reason == "shutdown":  # Ctrl-C or SIGTERM: what was fetched is kept
+            status = "interrupted"
+        elif reason != "finished" or stats.get_value("mfa/empty_first_listing", 0):
             status = "failed"
         elif self.counts.rejects or self.counts.errors:
             status = "partial"

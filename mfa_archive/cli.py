@@ -26,13 +26,16 @@ EXIT_OK = 0  # the crawl went well
 EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected
 EXIT_USAGE = 2  # bad arguments, an unreadable sites file, an unreachable database
 EXIT_FAILED = 3  # the crawl found nothing where items were expected: has the layout changed?
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM, as shells report a SIGINT
 
 EPILOG = f"""\
 exit codes of crawl:
   {EXIT_OK}  all went well
   {EXIT_PARTIAL}  finished, but some pages failed or were rejected (see `mfa-archive rejects`)
   {EXIT_USAGE}  usage error: bad arguments, unreadable sites file, unreachable database
-  {EXIT_FAILED}  found nothing where items were expected: the layout may have changed
+  {EXIT_FAILED}  found nothing where items were expected (the layout may have changed),
+     or the archive stopped taking writes
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGTERM); what was fetched is kept
 
 The archive is --db, else ${DATABASE_ENV}, else sqlite:///data/archive.db.
 """
@@ -218,7 +221,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     run = get_run(engine, run_id)
     print(summary_line(run))
-    return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(run["status"], EXIT_FAILED)
+    codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
+    return codes.get(run["status"], EXIT_FAILED)
 
 
 def summary_line(run: dict[str, Any]) -> str:

@@ -231,3 +231,33 @@ def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path)
     assert len(documents) == 2
     assert list(rejects.values()) == ["HTTP 503"]
     assert (runs[0]["errors"], runs[0]["rejects"]) == (1, 0)
+
+
+def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path):
+    root = tmp_path / "replica"
+    cases = generate_replica(root, per_language=300)
+    server = ReplicaServer(root)
+    server.start()
+    try:
+        sites = tmp_path / "sites.toml"
+        sites.write_text(server.sites_toml(), encoding="utf-8")
+        db_path = tmp_path / "archive.db"
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db_path}",
+             "--sites", str(sites)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(server.requests()["main"]) < 60 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        crawl.send_signal(signal.SIGINT)
+        stdout, _ = crawl.communicate(timeout=60)
+    finally:
+        server.stop()
+    assert crawl.returncode == 130
+    assert stdout.strip().startswith("interrupted: ")
+    documents, sources, _, runs = archive_contents(db_path)
+    assert 0 < len(documents) < len(cases)
+    assert runs[0]["status"] == "interrupted"
+    assert runs[0]["documents_new"] == len(documents) == len(sources)
+    assert_consistent(db_path)
