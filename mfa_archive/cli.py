@@ -220,6 +220,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print("mfa-archive: error: the crawl did not start (see the log above)", file=sys.stderr)
         return EXIT_FAILED
     run = get_run(engine, run_id)
+    if archive_error := crawler.stats.get_value("mfa/archive_error"):
+        print(f"mfa-archive: error: the archive stopped taking writes: {archive_error}",
+              file=sys.stderr)  # fmt: skip
     print(summary_line(run))
     codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
     return codes.get(run["status"], EXIT_FAILED)

@@ -60,7 +60,7 @@ def test_scrapy_lists_the_press_spider():
 
 
 def test_scrapy_crawl_uses_the_same_pipelines(sites_file, db_path):
-    result = scrapy("crawl", "press", "-a", f"sites_file={sites_file}", "-a", "site=sofia",
+    result = scrapy("crawl", "press", "-s", f"MFA_SITES_FILE={sites_file}", "-a", "site=sofia",
                     "-s", f"MFA_ARCHIVE_DB=sqlite:///{db_path}")  # fmt: skip
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db_path) as db:

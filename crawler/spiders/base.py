@@ -54,7 +54,8 @@ class ArchiveSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
-        kwargs.setdefault("sites_file", crawler.settings.get("MFA_SITES_FILE"))
+        if kwargs.get("sites_file") is None:
+            kwargs["sites_file"] = crawler.settings.get("MFA_SITES_FILE")
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are still open here (Crawler.crawl applies them after
         # creating the spider), so the sites file's politeness takes effect.
