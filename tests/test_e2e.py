@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from contextlib import contextmanager
 
 import pytest
 
@@ -64,6 +65,29 @@ def assert_consistent(db_path):
         (documents,) = db.execute("SELECT count(*) FROM documents").fetchone()
         (indexed,) = db.execute("SELECT count(*) FROM documents_fts").fetchone()
         assert indexed == documents
+
+
+@contextmanager
+def generated_replica(tmp_path, per_language, prepare=None):
+    """A generated replica (main site, en) served on a free port, and its sites file."""
+    root = tmp_path / "replica"
+    cases = generate_replica(root, per_language=per_language)
+    if prepare is not None:
+        prepare(root)
+    server = ReplicaServer(root)
+    server.start()
+    sites = tmp_path / "sites.toml"
+    sites.write_text(server.sites_toml(), encoding="utf-8")
+    try:
+        yield server, sites, cases
+    finally:
+        server.stop()
+
+
+def start_crawl(db_path, sites, **popen) -> subprocess.Popen:
+    command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db_path}",
+               "--sites", str(sites)]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL, **popen)
 
 
 def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url, db_path):
@@ -153,17 +177,9 @@ def test_max_pages_bounds_the_listing_walk(replica, sites_file, db_url):
 
 
 def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_path):
-    root = tmp_path / "replica"
-    cases = generate_replica(root, per_language=300)
-    server = ReplicaServer(root)
-    server.start()
-    try:
-        sites = tmp_path / "sites.toml"
-        sites.write_text(server.sites_toml(), encoding="utf-8")
-        db_path = tmp_path / "archive.db"
-        args = ["crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites)]
-        crawl = subprocess.Popen([sys.executable, "-m", "mfa_archive.cli", *args], cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    db_path = tmp_path / "archive.db"
+    with generated_replica(tmp_path, per_language=300) as (_, sites, cases):
+        crawl = start_crawl(db_path, sites, stdout=subprocess.DEVNULL)
         stored = 0
         deadline = time.monotonic() + 60
         while stored < 40 and time.monotonic() < deadline and crawl.poll() is None:
@@ -179,13 +195,11 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
         assert 40 <= stored < len(cases), "the crawl was not caught mid-run"
         assert_consistent(db_path)
 
-        result = run_cli(*args)
+        result = run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites))
         assert result.returncode == 0, result.stderr
-        documents, sources, _, _ = archive_contents(db_path)
-        assert len(documents) == len(sources) == len(cases)
-        assert_consistent(db_path)
-    finally:
-        server.stop()
+    documents, sources, _, _ = archive_contents(db_path)
+    assert len(documents) == len(sources) == len(cases)
+    assert_consistent(db_path)
 
 
 def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, db_url):
@@ -207,26 +221,19 @@ def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_p
 def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path):
     """5xx answers are retried (RETRY_TIMES), then the link is a download_error reject
     that does not count among the invalid pages."""
-    root = tmp_path / "replica"
-    generate_replica(root, per_language=3)
-    listing = (root / "sites/main/en/news@page=1.html").read_text(encoding="utf-8")
     failing = "/en/news/no00226-generated-1"
-    (root / "cases/main-en-000001/meta.json").unlink()  # served by the status file instead
-    status_file = root / f"sites/main{failing}.status"
-    status_file.parent.mkdir(parents=True)
-    status_file.write_text("503")
-    assert failing in listing
-    server = ReplicaServer(root)
-    server.start()
-    try:
-        sites = tmp_path / "sites.toml"
-        sites.write_text(server.sites_toml(), encoding="utf-8")
-        db_path = tmp_path / "archive.db"
+
+    def answer_503(root):
+        (root / "cases/main-en-000001/meta.json").unlink()  # served by the status file instead
+        status_file = root / f"sites/main{failing}.status"
+        status_file.parent.mkdir(parents=True)
+        status_file.write_text("503")
+
+    db_path = tmp_path / "archive.db"
+    with generated_replica(tmp_path, per_language=3, prepare=answer_503) as (server, sites, _):
         result = run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites))
         assert result.returncode == 1
         assert server.requests()["main"].count(failing) == 4  # 1 + RETRY_TIMES
-    finally:
-        server.stop()
     documents, _, rejects, runs = archive_contents(db_path)
     assert len(documents) == 2
     assert list(rejects.values()) == ["HTTP 503"]
@@ -234,26 +241,14 @@ def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path)
 
 
 def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path):
-    root = tmp_path / "replica"
-    cases = generate_replica(root, per_language=300)
-    server = ReplicaServer(root)
-    server.start()
-    try:
-        sites = tmp_path / "sites.toml"
-        sites.write_text(server.sites_toml(), encoding="utf-8")
-        db_path = tmp_path / "archive.db"
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db_path}",
-             "--sites", str(sites)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+    db_path = tmp_path / "archive.db"
+    with generated_replica(tmp_path, per_language=300) as (server, sites, cases):
+        crawl = start_crawl(db_path, sites, stdout=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while len(server.requests()["main"]) < 60 and time.monotonic() < deadline:
             time.sleep(0.02)
         crawl.send_signal(signal.SIGINT)
         stdout, _ = crawl.communicate(timeout=60)
-    finally:
-        server.stop()
     assert crawl.returncode == 130
     assert stdout.strip().startswith("interrupted: ")
     documents, sources, _, runs = archive_contents(db_path)
