@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from w3lib.url import canonicalize_url
 
 from storage.models import CrawlRun, Document, Reject, Source
 from storage.types import utcnow
+from storage.urls import canonical_url
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,6 @@ class Outcome(enum.StrEnum):
 # Why a source belongs to its document (sources.match_rule).
 RULE_NEW = "new"
 RULE_CONTENT_HASH = "content_hash"
-
-
-def canonical_url(url: str) -> str:
-    """One spelling per URL: sorted query, no fragment, normalized escapes."""
-    return canonicalize_url(url, keep_fragments=False)
 
 
 def content_hash(title: str, body: str) -> str:
@@ -141,11 +136,13 @@ class Archive:
     def record_reject(self, reject: RejectRecord, run_id: int | None = None) -> None:
         """Remember why a listed link is not in the archive (one row per URL, latest reason)."""
         now = utcnow()
-        url = canonical_url(reject.url)
+        canonical = canonical_url(reject.url)
         with self._sessions.begin() as session:
-            row = session.scalars(select(Reject).where(Reject.url == url)).one_or_none()
+            row = session.scalars(
+                select(Reject).where(Reject.canonical_url == canonical)
+            ).one_or_none()
             if row is None:
-                row = Reject(url=url, first_seen=now)
+                row = Reject(url=reject.url, canonical_url=canonical, first_seen=now)
                 session.add(row)
             row.site, row.lang = reject.site, reject.lang
             row.kind, row.reason = reject.kind, reject.reason
@@ -191,13 +188,13 @@ class _Batch:
         self.run_id = run_id
         urls = [url for url, _, _ in items]
         hashes = {digest for _, digest, _ in items}
-        # url -> (source id, document id, the document's content hash)
+        # canonical url -> (source id, document id, the document's content hash)
         self.known_urls = {
-            row.url: (row.id, row.document_id, row.content_hash)
+            row.canonical_url: (row.id, row.document_id, row.content_hash)
             for row in connection.execute(
-                select(Source.id, Source.url, Source.document_id, Document.content_hash)
+                select(Source.id, Source.canonical_url, Source.document_id, Document.content_hash)
                 .join(Document, Source.document_id == Document.id)
-                .where(Source.url.in_(urls))
+                .where(Source.canonical_url.in_(urls))
             )
         }
         # (lang, content hash) -> the oldest document with that text
@@ -232,7 +229,8 @@ class _Batch:
         key = (record.lang, digest)
         source = {
             "site": record.site,
-            "url": url,
+            "url": record.url,
+            "canonical_url": url,
             "title": _published_title(record),
             "first_seen": self.now,
             "last_seen": self.now,
@@ -319,7 +317,7 @@ class _Batch:
                 .values(last_seen=self.now)
             )
         # A page that was rejected before and is whole now is no longer a reject.
-        execute(delete(Reject).where(Reject.url.in_(self.urls)))
+        execute(delete(Reject).where(Reject.canonical_url.in_(self.urls)))
 
 
 _TEXT_COLUMNS = ("title", "body", "body_html", "doc_number", "category", "published_on")

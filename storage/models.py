@@ -88,7 +88,8 @@ class Source(Base):
         ForeignKey("documents.id", ondelete="CASCADE"), index=True
     )
     site: Mapped[str] = mapped_column(String(64))
-    url: Mapped[str] = mapped_column(unique=True)  # canonical form
+    url: Mapped[str]  # as first fetched
+    canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: storage.urls
     title: Mapped[str]  # as published at this URL, release number included
     match_rule: Mapped[str] = mapped_column(String(16))  # new | content_hash
     first_seen: Mapped[dt.datetime]
@@ -104,7 +105,8 @@ class Reject(Base):
     __tablename__ = "rejects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(unique=True)
+    url: Mapped[str]  # as listed
+    canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: storage.urls
     site: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(2))
     kind: Mapped[str] = mapped_column(String(16))  # see crawler.items REJECT_*

@@ -123,6 +123,11 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url, db_path
 
     requests = replica.requests()
     assert not [path for path in requests["main"] if path.startswith("/en/preview/")]
+    # a link listed with tracking parameters is requested and stored without them
+    assert not [path for site in requests.values() for path in site if "utm_" in path]
+    exhibition = [s["url"] for s in sources if "/3700/" in s["url"]]
+    assert exhibition == [replica.sites["tallinn"].origin
+                          + "/en/news/3700/exhibition-of-azerbaijani-carpets-opens-in-tallinn"]  # fmt: skip
     assert all(site_requests[0] == "/robots.txt" for site_requests in requests.values())
     article_requests = collections.Counter(
         path for site in requests.values() for path in site if "/news/" in path

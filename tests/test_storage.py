@@ -92,10 +92,48 @@ def test_store_new_then_same_url_again(archive, engine):
 
 def test_url_spellings_are_one_url(archive, engine):
     archive.store(record(url="https://mfa.gov.az/en/news/no43820-x?b=2&a=1#top"))
-    assert archive.store(record(url="https://mfa.gov.az/en/news/no43820-x?a=1&b=2")) is (
-        Outcome.UNCHANGED
-    )
+    for spelling in (
+        "https://mfa.gov.az/en/news/no43820-x?a=1&b=2",
+        "http://www.MFA.gov.az/en/news/no43820-x/?a=1&b=2&utm_source=newsletter",
+        "https://mfa.gov.az:443/en/news/no43820-x?fbclid=abc&a=1&b=2",
+    ):
+        assert archive.store(record(url=spelling)) is Outcome.UNCHANGED, spelling
     assert count(engine, Source) == 1
+    with Session(engine) as session:
+        source = session.scalars(select(Source)).one()
+    assert source.url == "https://mfa.gov.az/en/news/no43820-x?b=2&a=1#top"  # as first seen
+    assert source.canonical_url == "https://mfa.gov.az/en/news/no43820-x?a=1&b=2"
+
+
+def test_upgrading_an_archive_of_the_first_schema_keeps_its_sources(db_url):
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    engine = make_engine(db_url)
+    config = alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO documents (id, lang, title, published_on, body, body_html, content_hash,"
+            " first_seen, last_seen, updated_at) VALUES (1, 'en', 'T', '2020-01-01', 'B', '', 'h',"
+            " '2020-01-01', '2020-01-01', '2020-01-01'), (2, 'en', 'T', '2020-01-01', 'B', '',"
+            " 'h', '2020-01-01', '2020-01-01', '2020-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO sources (document_id, site, url, title, match_rule, first_seen,"
+            " last_seen) VALUES (1, 'main', 'https://mfa.gov.az/en/news/x', 'T', 'new',"
+            " '2020-01-01', '2020-01-01'), (2, 'main', 'http://www.mfa.gov.az/en/news/x/', 'T',"
+            " 'new', '2020-01-01', '2020-01-01')"
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        sources = session.execute(select(Source.document_id, Source.canonical_url)).all()
+        documents = session.scalars(select(Document.id)).all()
+    assert sources == [(1, "https://mfa.gov.az/en/news/x")]
+    assert documents == [1]  # the second spelling's document went with it
 
 
 def test_same_text_at_another_url_is_a_new_source_of_the_same_document(archive, engine):

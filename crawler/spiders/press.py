@@ -24,6 +24,7 @@ from crawler.items import (
 from crawler.pages import LAYOUTS
 from crawler.sites import Site
 from crawler.spiders.base import ArchiveSpider
+from storage.urls import strip_tracking
 
 # Articles before further listing pages: the queue stays short, and a crawl
 # stopped early has whole pages behind it rather than a long list of links.
@@ -84,13 +85,16 @@ class PressSpider(ArchiveSpider):
             else:
                 self.logger.info("%s has no items: end of listing", where)
             return
-        urls = frozenset(response.urljoin(entry.url) for entry in entries)
+        for entry in entries:
+            # Tracking parameters and fragments name no other page: requesting
+            # without them lets the duplicate filter see one URL.
+            entry.url = strip_tracking(response.urljoin(entry.url))
+        urls = frozenset(entry.url for entry in entries)
         if urls in self._item_sets_seen.setdefault(key, set()):
             self.logger.info("%s repeats an earlier page: end of listing", where)
             return
         self._item_sets_seen[key].add(urls)
         for entry in entries:
-            entry.url = response.urljoin(entry.url)
             # Scrapy's duplicate filter requests each URL once per crawl,
             # however many pages list it.
             yield Request(

@@ -169,7 +169,8 @@ def _listing_entry(article: ReplicaArticle, spec: SiteSpec) -> ListingEntry:
     else:
         date_text = _listing_date(article.date, article.lang, spec) if article.date else ""
     category = article.category if spec.layout == "main" else ""
-    return ListingEntry(article.path, article.title, category, date_text)
+    href = article.extra.get("listing_href", article.path)  # e.g. with tracking parameters
+    return ListingEntry(href, article.title, category, date_text)
 
 
 def _write_listing(site_dir: Path, spec: SiteSpec, lang: str, entries: list[ListingEntry]) -> None:

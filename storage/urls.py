@@ -1,0 +1,38 @@
+"""URL identity: which spellings of a URL are one URL."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+# Query parameters that say where a reader came from, not which page it is.
+TRACKING_PARAMETERS = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
+     "mc_cid", "mc_eid", "_ga", "_gl", "ref_src"}
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_",)
+
+
+def _is_tracking(name: str) -> bool:
+    return name.lower() in TRACKING_PARAMETERS or name.lower().startswith(TRACKING_PREFIXES)
+
+
+def strip_tracking(url: str) -> str:
+    """The URL without tracking parameters and fragment: what a crawl requests."""
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
+def canonical_url(url: str) -> str:
+    """The identity of a URL, for comparing, never for fetching: scheme, ``www.``,
+    host case, default port, trailing slash, fragment, tracking parameters and
+    the order of the query do not make another URL."""
+    parts = urlsplit(canonicalize_url(strip_tracking(url), keep_fragments=False))
+    host = (parts.hostname or "").removeprefix("www.")
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    return urlunsplit(("https", netloc, parts.path.rstrip("/") or "/", parts.query, ""))

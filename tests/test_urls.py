@@ -1,0 +1,41 @@
+import pytest
+
+from storage.urls import canonical_url, strip_tracking
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://mfa.gov.az/en/news/no43820-x",
+        "http://mfa.gov.az/en/news/no43820-x",
+        "https://www.mfa.gov.az/en/news/no43820-x",
+        "https://MFA.GOV.AZ/en/news/no43820-x/",
+        "https://mfa.gov.az:443/en/news/no43820-x#top",
+        "https://mfa.gov.az/en/news/no43820-x?utm_source=fb&utm_campaign=x&fbclid=1",
+    ],
+)
+def test_spellings_of_one_url(spelling):
+    assert canonical_url(spelling) == "https://mfa.gov.az/en/news/no43820-x"
+
+
+def test_what_makes_another_url():
+    assert canonical_url("https://mfa.gov.az/en/news?page=2") != canonical_url(
+        "https://mfa.gov.az/en/news?page=3"
+    )
+    assert canonical_url("https://mfa.gov.az/EN/news") != canonical_url(
+        "https://mfa.gov.az/en/news"
+    )
+    assert canonical_url("https://tallinn.mfa.gov.az/en/news/1") != canonical_url(
+        "https://sofia.mfa.gov.az/en/news/1"
+    )
+    assert canonical_url("http://127.0.0.1:8000/x") != canonical_url("http://127.0.0.1:8001/x")
+
+
+def test_query_order_does_not_matter():
+    assert canonical_url("https://x.az/a?b=2&a=1") == canonical_url("https://x.az/a?a=1&b=2")
+
+
+def test_strip_tracking_keeps_a_fetchable_url():
+    assert strip_tracking("http://WWW.Mfa.gov.az/en/news/1/?utm_source=x&page=2#f") == (
+        "http://WWW.Mfa.gov.az/en/news/1/?page=2"
+    )
