@@ -72,5 +72,5 @@ def extract_article(page: FetchedPage) -> Article:
     selector = Selector(body=page.body, encoding=page.encoding, type="html", base_url=page.url)
     fields = LAYOUTS[page.layout].parse_article(selector, page.url)
     article = Article(url=page.url, site=page.site, lang=page.lang, raw=fields,
-                      listing=page.listing)  # fmt: skip
+                      listing=page.listing, layout=page.layout)  # fmt: skip
     return normalize(article)

@@ -52,6 +52,7 @@ class Article:
     lang: str
     raw: ArticleFields
     listing: ListingEntry
+    layout: str = "main"  # the site's layout (crawler.pages.LAYOUTS)
     doc_number: str | None = None
     title: str | None = None
     category: str | None = None

@@ -140,6 +140,7 @@ class ArchivePipeline:
                     doc_number=item.doc_number,
                     category=item.category,
                     title_as_published=item.raw.title,
+                    layout=item.layout,
                 )
             )
             if len(self.pending) >= self.batch_size:

@@ -12,10 +12,22 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.dedup import (
+    NEAR_DAYS,
+    NEAR_THRESHOLD,
+    RULE_CONTENT_HASH,
+    RULE_DOC_NUMBER,
+    RULE_NEW,
+    RULE_SIMILAR,
+    release_key,
+    similarity,
+    source_rank,
+)
 from storage.models import CrawlRun, Document, Reject, Source
 from storage.types import utcnow
 from storage.urls import canonical_url
@@ -35,6 +47,7 @@ class DocumentRecord:
     doc_number: str | None = None
     category: str | None = None
     title_as_published: str | None = None  # the page's title, release number included
+    layout: str = "main"  # the site's layout: a main-site copy is a document's primary source
 
 
 @dataclass(frozen=True)
@@ -48,14 +61,9 @@ class RejectRecord:
 
 class Outcome(enum.StrEnum):
     NEW = "new"  # a document the archive did not have
-    UPDATED = "updated"  # a known URL whose title or body changed
-    UNCHANGED = "unchanged"  # a known URL, same text
+    UPDATED = "updated"  # a known URL whose new text changed its document
+    UNCHANGED = "unchanged"  # a known URL whose document stays as it was
     MERGED = "merged"  # a new URL carrying a document the archive has: a new source
-
-
-# Why a source belongs to its document (sources.match_rule).
-RULE_NEW = "new"
-RULE_CONTENT_HASH = "content_hash"
 
 
 def content_hash(title: str, body: str) -> str:
@@ -153,6 +161,7 @@ class Archive:
 
 
 _Item = tuple[str, str, DocumentRecord]  # canonical URL, content hash, record
+_Rank = tuple[bool, dt.date, str]
 
 
 def _chunks_of_distinct_urls(records: Sequence[DocumentRecord]) -> Iterator[list[_Item]]:
@@ -171,14 +180,29 @@ def _chunks_of_distinct_urls(records: Sequence[DocumentRecord]) -> Iterator[list
         yield chunk
 
 
+_TEXT_COLUMNS = ("title", "body", "body_html", "doc_number", "category", "published_on")
+
+
 @dataclass
-class _NewDocument:
-    values: dict[str, Any]
-    id: int | None = None
+class _Doc:
+    """A document as the batch sees it: loaded from the archive, or new in this batch."""
+
+    id: int | None
+    text: dict[str, Any]  # _TEXT_COLUMNS
+    lang: str
+    content_hash: str
+    release_key: str | None
+    rank: _Rank  # of its primary source
+    dirty: bool = False  # text to write back (existing documents)
+
+
+def _text_of(record: DocumentRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _TEXT_COLUMNS}
 
 
 class _Batch:
-    """The decisions for a chunk of records, then the few statements that write them."""
+    """The decisions for a chunk of records (storage.dedup's rules, in order),
+    then the few statements that write them."""
 
     def __init__(
         self, connection: Connection, items: list[_Item], now: dt.datetime, run_id: int | None
@@ -186,124 +210,180 @@ class _Batch:
         self.connection = connection
         self.now = now
         self.run_id = run_id
-        urls = [url for url, _, _ in items]
-        hashes = {digest for _, digest, _ in items}
-        # canonical url -> (source id, document id, the document's content hash)
+        self.urls = [url for url, _, _ in items]
+        records = [record for _, _, record in items]
+        # canonical url -> (source id, document id, the copy's content hash)
         self.known_urls = {
             row.canonical_url: (row.id, row.document_id, row.content_hash)
             for row in connection.execute(
-                select(Source.id, Source.canonical_url, Source.document_id, Document.content_hash)
-                .join(Document, Source.document_id == Document.id)
-                .where(Source.canonical_url.in_(urls))
+                select(
+                    Source.id, Source.canonical_url, Source.document_id, Source.content_hash
+                ).where(Source.canonical_url.in_(self.urls))
             )
         }
-        # (lang, content hash) -> the oldest document with that text
-        self.known_texts: dict[tuple[str, str], Any] = {}
-        for row in connection.execute(
-            select(Document.id, Document.lang, Document.content_hash, Document.category,
-                   Document.doc_number)
-            .where(Document.content_hash.in_(hashes))
-            .order_by(Document.id)
-        ):  # fmt: skip
-            self.known_texts.setdefault((row.lang, row.content_hash), row)
-        self.new_documents: dict[tuple[str, str], _NewDocument] = {}
-        self.new_sources: list[tuple[int | _NewDocument, dict[str, Any]]] = []
-        self.changed: list[dict[str, Any]] = []  # documents whose text changed
-        self.filled: list[dict[str, Any]] = []  # documents a copy completes
+        self.docs: dict[int, _Doc] = {}
+        self.by_number: dict[tuple[str, str], _Doc] = {}
+        self.by_hash: dict[tuple[str, str], _Doc] = {}
+        self.by_day: dict[tuple[str, dt.date], list[_Doc]] = {}
+        self._load_candidates(records, {doc_id for _, doc_id, _ in self.known_urls.values()},
+                              {digest for _, digest, _ in items})  # fmt: skip
+        self.new_documents: list[_Doc] = []
+        self.new_sources: list[tuple[_Doc, dict[str, Any]]] = []
+        self.changed_sources: list[dict[str, Any]] = []
         self.seen_sources: list[int] = []
         self.seen_documents: set[int] = set()
-        self.urls = urls
+
+    def _load_candidates(
+        self, records: list[DocumentRecord], known_ids: set[int], hashes: set[str]
+    ) -> None:
+        """Every stored document a record of the chunk could belong to, found by
+        indexed keys only: its URL's document, its number, its hash, its days."""
+        numbers = {record.doc_number for record in records if record.doc_number}
+        days = {
+            record.published_on + dt.timedelta(days=delta)
+            for record in records
+            for delta in range(-NEAR_DAYS, NEAR_DAYS + 1)
+        }
+        languages = {record.lang for record in records}
+        rows = self.connection.execute(
+            select(Document.id, Document.lang, Document.content_hash, Document.release_key,
+                   *(getattr(Document, name) for name in _TEXT_COLUMNS))
+            .where(
+                Document.id.in_(known_ids)
+                | Document.content_hash.in_(hashes)
+                | (Document.lang.in_(languages) & Document.doc_number.in_(numbers))
+                | (Document.lang.in_(languages) & Document.published_on.in_(days))
+            )
+            .order_by(Document.id)
+        ).all()  # fmt: skip
+        ranks: dict[int, _Rank] = {}
+        for row in self.connection.execute(
+            select(
+                Source.document_id, Source.layout, Source.published_on, Source.canonical_url
+            ).where(Source.document_id.in_([row.id for row in rows]))
+        ):
+            rank = source_rank(row.layout, row.published_on, row.canonical_url)
+            ranks[row.document_id] = min(rank, ranks.get(row.document_id, rank))
+        for row in rows:
+            doc = _Doc(row.id, {name: getattr(row, name) for name in _TEXT_COLUMNS}, row.lang,
+                       row.content_hash, row.release_key, ranks[row.id])  # fmt: skip
+            self.docs[row.id] = doc
+            self._index(doc)
+
+    def _index(self, doc: _Doc) -> None:
+        if doc.text["doc_number"]:
+            self.by_number.setdefault((doc.lang, doc.text["doc_number"]), doc)
+        self.by_hash.setdefault((doc.lang, doc.content_hash), doc)
+        self.by_day.setdefault((doc.lang, doc.text["published_on"]), []).append(doc)
+
+    def _match(self, record: DocumentRecord, digest: str) -> tuple[_Doc | None, str, float | None]:
+        if record.doc_number and (doc := self.by_number.get((record.lang, record.doc_number))):
+            return doc, RULE_DOC_NUMBER, None
+        if doc := self.by_hash.get((record.lang, digest)):
+            return doc, RULE_CONTENT_HASH, None
+        best, best_score = None, 0.0
+        for delta in range(-NEAR_DAYS, NEAR_DAYS + 1):
+            day = record.published_on + dt.timedelta(days=delta)
+            for doc in self.by_day.get((record.lang, day), ()):
+                if record.doc_number and doc.text["doc_number"] not in (None, record.doc_number):
+                    continue  # two numbered releases are two releases
+                score = similarity(record.body, doc.text["body"], cutoff=NEAR_THRESHOLD)
+                if score > best_score:
+                    best, best_score = doc, score
+        if best is not None:
+            return best, RULE_SIMILAR, round(best_score, 4)
+        return None, RULE_NEW, None
 
     def decide(self, url: str, digest: str, record: DocumentRecord) -> Outcome:
+        rank = source_rank(record.layout, record.published_on, url)
         if url in self.known_urls:
-            source_id, document_id, stored_digest = self.known_urls[url]
-            self.seen_sources.append(source_id)
-            self.seen_documents.add(document_id)
-            if stored_digest == digest:
-                return Outcome.UNCHANGED
-            self.changed.append(
-                {"doc_id": document_id, "source_id": source_id, "digest": digest,
-                 **_document_text(record), "source_title": _published_title(record)}
-            )  # fmt: skip
-            return Outcome.UPDATED
-        key = (record.lang, digest)
-        source = {
-            "site": record.site,
-            "url": record.url,
-            "canonical_url": url,
-            "title": _published_title(record),
-            "first_seen": self.now,
-            "last_seen": self.now,
-            "last_run_id": self.run_id,
-        }
-        if (known := self.known_texts.get(key)) is not None:
-            self.new_sources.append((known.id, {**source, "match_rule": RULE_CONTENT_HASH}))
-            self.seen_documents.add(known.id)
-            # A copy may know what the first one did not (missions show no category).
-            if (known.category is None and record.category) or (
-                known.doc_number is None and record.doc_number
-            ):
-                self.filled.append({"doc_id": known.id, "category": record.category,
-                                    "doc_number": record.doc_number})  # fmt: skip
-            return Outcome.MERGED
-        if (pending := self.new_documents.get(key)) is not None:
-            pending.values["category"] = pending.values["category"] or record.category
-            pending.values["doc_number"] = pending.values["doc_number"] or record.doc_number
-            self.new_sources.append((pending, {**source, "match_rule": RULE_CONTENT_HASH}))
-            return Outcome.MERGED
-        pending = _NewDocument(
-            {**_document_text(record), "lang": record.lang, "content_hash": digest,
-             "first_seen": self.now, "last_seen": self.now, "updated_at": self.now}
-        )  # fmt: skip
-        self.new_documents[key] = pending
-        self.new_sources.append((pending, {**source, "match_rule": RULE_NEW}))
-        return Outcome.NEW
+            return self._refresh(url, digest, record, rank)
+        doc, rule, score = self._match(record, digest)
+        if doc is None:
+            doc = _Doc(None, _text_of(record), record.lang, digest,
+                       release_key(record.doc_number, record.layout, urlsplit(url).path), rank)  # fmt: skip
+            self.new_documents.append(doc)
+            self._index(doc)
+            outcome = Outcome.NEW
+        else:
+            self._absorb(doc, record, digest, rank)
+            outcome = Outcome.MERGED
+        self.new_sources.append((doc, {
+            "site": record.site, "url": record.url, "canonical_url": url,
+            "layout": record.layout, "title": record.title_as_published or record.title,
+            "published_on": record.published_on, "content_hash": digest,
+            "match_rule": rule, "similarity": score,
+            "first_seen": self.now, "last_seen": self.now, "last_run_id": self.run_id,
+        }))  # fmt: skip
+        return outcome
+
+    def _absorb(self, doc: _Doc, record: DocumentRecord, digest: str, rank: _Rank) -> None:
+        """A new copy of doc: the more primary copy's text is the document's."""
+        before = (dict(doc.text), doc.release_key)
+        if rank < doc.rank:
+            doc.text, doc.content_hash, doc.rank = _text_of(record), digest, rank
+            self._index(doc)
+        # A copy may know what the primary did not (missions show no category).
+        for name in ("category", "doc_number"):
+            doc.text[name] = doc.text[name] or before[0][name] or getattr(record, name)
+        key = release_key(doc.text["doc_number"], record.layout, urlsplit(record.url).path)
+        if key and (doc.release_key is None or key.startswith("no:")):
+            doc.release_key = key
+        if doc.id is not None:
+            self.seen_documents.add(doc.id)
+            doc.dirty = doc.dirty or (dict(doc.text), doc.release_key) != before
+
+    def _refresh(self, url: str, digest: str, record: DocumentRecord, rank: _Rank) -> Outcome:
+        source_id, document_id, copy_digest = self.known_urls[url]
+        self.seen_sources.append(source_id)
+        self.seen_documents.add(document_id)
+        if copy_digest == digest:
+            return Outcome.UNCHANGED
+        self.changed_sources.append({"source_id": source_id, "digest": digest,
+                                     "source_title": record.title_as_published or record.title,
+                                     "published_on": record.published_on})  # fmt: skip
+        doc = self.docs[document_id]
+        if rank > doc.rank:
+            return Outcome.UNCHANGED  # another copy is primary; this one is recorded
+        doc.text, doc.content_hash, doc.rank, doc.dirty = _text_of(record), digest, rank, True
+        return Outcome.UPDATED
 
     def write(self) -> None:
         execute = self.connection.execute
         if self.new_documents:
-            pending = list(self.new_documents.values())
             ids = execute(
                 insert(Document).returning(Document.id, sort_by_parameter_order=True),
-                [document.values for document in pending],
-            ).scalars()
-            for document, document_id in zip(pending, ids, strict=True):
-                document.id = document_id
-        if self.new_sources:
-            execute(
-                insert(Source),
                 [
-                    {**values, "document_id": target.id
-                     if isinstance(target, _NewDocument) else target}
-                    for target, values in self.new_sources
+                    {**doc.text, "lang": doc.lang, "content_hash": doc.content_hash,
+                     "release_key": doc.release_key, "first_seen": self.now,
+                     "last_seen": self.now, "updated_at": self.now}
+                    for doc in self.new_documents
                 ],
-            )  # fmt: skip
-        if self.changed:
+            ).scalars()  # fmt: skip
+            for doc, document_id in zip(self.new_documents, ids, strict=True):
+                doc.id = document_id
+        if self.new_sources:
+            execute(insert(Source),
+                    [{**values, "document_id": doc.id} for doc, values in self.new_sources])  # fmt: skip
+        dirty = [doc for doc in self.docs.values() if doc.dirty]
+        if dirty:
             execute(
                 update(Document)
                 .where(Document.id == bindparam("doc_id"))
-                .values(
-                    {name: bindparam(name) for name in _TEXT_COLUMNS}
-                    | {"content_hash": bindparam("digest"), "updated_at": self.now}
-                ),
-                self.changed,
-            )
+                .values({name: bindparam(name) for name in _TEXT_COLUMNS}
+                        | {"content_hash": bindparam("digest"),
+                           "release_key": bindparam("release"), "updated_at": self.now}),
+                [{**doc.text, "doc_id": doc.id, "digest": doc.content_hash,
+                  "release": doc.release_key} for doc in dirty],
+            )  # fmt: skip
+        if self.changed_sources:
             execute(
                 update(Source)
                 .where(Source.id == bindparam("source_id"))
-                .values(title=bindparam("source_title")),
-                self.changed,
-            )
-        if self.filled:
-            execute(
-                update(Document)
-                .where(Document.id == bindparam("doc_id"))
-                .values(
-                    category=func.coalesce(Document.category, bindparam("category")),
-                    doc_number=func.coalesce(Document.doc_number, bindparam("doc_number")),
-                ),
-                self.filled,
-            )
+                .values(content_hash=bindparam("digest"), title=bindparam("source_title"),
+                        published_on=bindparam("published_on")),
+                self.changed_sources,
+            )  # fmt: skip
         if self.seen_sources:
             execute(
                 update(Source)
@@ -318,14 +398,3 @@ class _Batch:
             )
         # A page that was rejected before and is whole now is no longer a reject.
         execute(delete(Reject).where(Reject.canonical_url.in_(self.urls)))
-
-
-_TEXT_COLUMNS = ("title", "body", "body_html", "doc_number", "category", "published_on")
-
-
-def _document_text(record: DocumentRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in _TEXT_COLUMNS}
-
-
-def _published_title(record: DocumentRecord) -> str:
-    return record.title_as_published or record.title

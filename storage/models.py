@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -27,7 +27,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime, dt.date: Date, str: Text}  # noqa: RUF012
+    type_annotation_map = {dt.datetime: UTCDateTime, dt.date: Date, str: Text, float: Float}  # noqa: RUF012
 
 
 class CrawlRun(Base):
@@ -58,6 +58,8 @@ class Document(Base):
         Index(None, "lang", "content_hash"),
         Index(None, "lang", "doc_number"),
         Index(None, "published_on"),
+        Index(None, "lang", "published_on"),  # near-duplicate candidates: same days
+        Index(None, "release_key"),  # translations
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +71,9 @@ class Document(Base):
     body: Mapped[str]  # plain text, paragraphs separated by a blank line
     body_html: Mapped[str]  # sanitized, for display
     content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of title and body
+    # The release across languages: "no:438/20", or "slug:<main-site slug>" for
+    # an un-numbered item; documents sharing it are translations of each other.
+    release_key: Mapped[str | None] = mapped_column(String(160))
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]  # last change of title or body
@@ -90,8 +95,14 @@ class Source(Base):
     site: Mapped[str] = mapped_column(String(64))
     url: Mapped[str]  # as first fetched
     canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: storage.urls
+    layout: Mapped[str] = mapped_column(String(16))  # main | mission: main copies are primary
     title: Mapped[str]  # as published at this URL, release number included
-    match_rule: Mapped[str] = mapped_column(String(16))  # new | content_hash
+    published_on: Mapped[dt.date]  # as this copy gives it
+    content_hash: Mapped[str] = mapped_column(String(64))  # of this copy's title and body
+    # Why this URL belongs to its document (storage.archive RULE_*), and the
+    # text similarity where that decided it: what an audit reads, what undoes a merge.
+    match_rule: Mapped[str] = mapped_column(String(16))
+    similarity: Mapped[float | None]
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))

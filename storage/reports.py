@@ -8,17 +8,34 @@ from typing import Any
 from sqlalchemy import Engine, extract, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from storage.dedup import source_rank
 from storage.models import CrawlRun, Document, Reject, Source
 
 EXPORT_FIELDS = (
     "id", "lang", "doc_number", "title", "category", "published_on", "body", "body_html",
-    "url", "sources", "content_hash", "first_seen", "last_seen",
+    "url", "sources", "release", "translations", "content_hash", "first_seen", "last_seen",
 )  # fmt: skip
+
+
+def primary_source(sources: list[Source]) -> Source | None:
+    """The main site's copy, else the earliest published, else by URL (storage.dedup)."""
+    return min(
+        sources,
+        key=lambda s: source_rank(s.layout, s.published_on, s.canonical_url),
+        default=None,
+    )
 
 
 def export_records(engine: Engine, batch_size: int = 500) -> Iterator[dict[str, Any]]:
     """Every document as a plain record, in id order, streamed in batches."""
     with Session(engine) as session:
+        releases: dict[str, list[dict[str, Any]]] = {}
+        for doc_id, lang, key in session.execute(
+            select(Document.id, Document.lang, Document.release_key)
+            .where(Document.release_key.is_not(None))
+            .order_by(Document.lang, Document.id)
+        ):
+            releases.setdefault(key, []).append({"lang": lang, "id": doc_id})
         documents = session.scalars(
             select(Document)
             .options(selectinload(Document.sources))
@@ -27,6 +44,8 @@ def export_records(engine: Engine, batch_size: int = 500) -> Iterator[dict[str, 
         )
         for document in documents:
             sources = document.sources
+            primary = primary_source(sources)
+            siblings = releases.get(document.release_key, []) if document.release_key else []
             yield {
                 "id": document.id,
                 "lang": document.lang,
@@ -36,8 +55,19 @@ def export_records(engine: Engine, batch_size: int = 500) -> Iterator[dict[str, 
                 "published_on": document.published_on.isoformat(),
                 "body": document.body,
                 "body_html": document.body_html,
-                "url": sources[0].url if sources else None,  # the earliest source
-                "sources": [{"site": s.site, "url": s.url} for s in sources],
+                "url": primary.url if primary else None,
+                "sources": [
+                    {
+                        "site": s.site,
+                        "url": s.url,
+                        "title": s.title,
+                        "match_rule": s.match_rule,
+                        "similarity": s.similarity,
+                    }
+                    for s in sources
+                ],
+                "release": document.release_key,
+                "translations": [t for t in siblings if t["id"] != document.id],
                 "content_hash": document.content_hash,
                 "first_seen": document.first_seen.isoformat(),
                 "last_seen": document.last_seen.isoformat(),

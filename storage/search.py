@@ -32,7 +32,8 @@ class SearchHit:
 # bm25 weights: a match in the title counts five times one in the body.
 _SQLITE_SEARCH = """
 SELECT d.id, d.lang, d.doc_number, d.title, d.published_on,
-       (SELECT s.url FROM sources s WHERE s.document_id = d.id ORDER BY s.id LIMIT 1) AS url,
+       (SELECT s.url FROM sources s WHERE s.document_id = d.id  -- the primary source
+        ORDER BY s.layout != 'main', s.published_on, s.canonical_url LIMIT 1) AS url,
        snippet(documents_fts, 1, :open, :close, '…', 24) AS snippet,
        bm25(documents_fts, 5.0, 1.0) AS rank
 FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid

@@ -148,7 +148,7 @@ def test_rejects_and_stats(crawled):
     assert report["documents"] == sum(
         n for years in report["documents_by_language_and_year"].values() for n in years.values()
     )
-    assert report["sources_by_rule"] == {"new": report["documents"], "content_hash": 1}
+    assert report["sources_by_rule"] == {"new": report["documents"], "doc_number": 1}
     assert report["rejects"] == len(rejects)
     text = run_cli("stats", "--db", db).stdout
     assert f"documents: {report['documents']}" in text and "partial:" in text

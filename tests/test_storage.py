@@ -137,13 +137,103 @@ def test_upgrading_an_archive_of_the_first_schema_keeps_its_sources(db_url):
 
 
 def test_same_text_at_another_url_is_a_new_source_of_the_same_document(archive, engine):
-    archive.store(record())
-    outcome = archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia"))
+    archive.store(record(doc_number=None))
+    outcome = archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia",
+                                   doc_number=None, layout="mission"))  # fmt: skip
     assert outcome is Outcome.MERGED
     assert count(engine, Document) == 1
     with Session(engine) as session:
         rules = session.execute(select(Source.site, Source.match_rule).order_by(Source.id)).all()
     assert rules == [("main", "new"), ("sofia", "content_hash")]
+
+
+BODY = (
+    "Azerbaijan marks Human Rights Day together with the international community and "
+    "reaffirms its commitment to the Universal Declaration of Human Rights.\n\n"
+    "The Ministry notes that the protection of the rights of internally displaced persons and "
+    "their safe and dignified return to their homes remains a priority of the Government.\n\n"
+    "The Ministry also recalls the obligations of states under international humanitarian law."
+)
+
+
+def mission_copy(**changes) -> DocumentRecord:
+    fields = {"url": "https://tallinn.mfa.gov.az/en/news/3605/x", "site": "tallinn",
+              "layout": "mission", "doc_number": None, "body": BODY}  # fmt: skip
+    return record(**{**fields, **changes})
+
+
+def sources_of(engine) -> list[tuple]:
+    with Session(engine) as session:
+        return session.execute(
+            select(Source.site, Source.match_rule, Source.similarity).order_by(Source.id)
+        ).all()
+
+
+def test_the_same_release_number_is_the_same_document_on_any_site(archive, engine):
+    archive.store(record(body=BODY))
+    edited = BODY.replace("also recalls", "once again recalls")
+    assert archive.store(mission_copy(doc_number="438/20", body=edited + " Extra.")) is (
+        Outcome.MERGED
+    )
+    assert sources_of(engine)[-1] == ("tallinn", "doc_number", None)
+    assert archive.store(mission_copy(url="https://x.mfa.gov.az/1", doc_number="439/20",
+                                      body="Another release altogether.")) is Outcome.NEW  # fmt: skip
+
+
+def test_a_republication_with_a_new_title_and_an_edit_is_a_near_duplicate(archive, engine):
+    archive.store(record(body=BODY))
+    edited = BODY.replace("The Ministry also recalls", "In this regard, the Ministry recalls")
+    copy = mission_copy(title="Statement on Human Rights Day", body=edited,
+                        published_on=dt.date(2020, 11, 26))  # fmt: skip
+    assert archive.store(copy) is Outcome.MERGED
+    site, rule, score = sources_of(engine)[-1]
+    assert (site, rule) == ("tallinn", "similar") and 0.85 <= score < 1
+    with Session(engine) as session:
+        document = session.scalars(select(Document)).one()
+    assert document.body == BODY  # the main site's copy is the document's text
+
+
+def test_the_same_title_a_year_apart_is_two_documents(archive, engine):
+    archive.store(record(doc_number=None, body=BODY))
+    later = record(url="https://mfa.gov.az/en/news/y", doc_number=None,
+                   published_on=dt.date(2021, 11, 24), body=BODY.replace("reaffirms", "confirms"))  # fmt: skip
+    assert archive.store(later) is Outcome.NEW
+    different = record(url="https://mfa.gov.az/en/news/z", doc_number=None,
+                       body="A different statement on another subject entirely, the same day.")  # fmt: skip
+    assert archive.store(different) is Outcome.NEW
+
+
+def test_the_main_site_copy_is_primary_whatever_the_order(db_url, tmp_path):
+    """Stored in either order, the same document text and the same primary source."""
+    main = record(body=BODY, category="Press release")
+    copy = mission_copy(doc_number="438/20", title="Human Rights Day",
+                        body=BODY.replace("also recalls", "recalls"), category=None)  # fmt: skip
+    results = []
+    for order, name in (((main, copy), "a"), ((copy, main), "b")):
+        engine = make_engine(f"sqlite:///{tmp_path}/{name}.db")
+        upgrade(engine)
+        for item in order:
+            Archive(engine).store(item)
+        (exported,) = export_records(engine)
+        results.append({k: exported[k] for k in ("title", "body", "category", "doc_number", "url")})
+    assert results[0] == results[1]
+    assert results[0]["url"] == main.url and results[0]["body"] == BODY
+
+
+def test_translations_share_a_release_key(archive, engine):
+    archive.store(record())
+    archive.store(record(url="https://mfa.gov.az/az/news/no43820-x", lang="az", title="Bəyanat",
+                         body="Azərbaycan dilində mətn."))  # fmt: skip
+    archive.store(record(url="https://mfa.gov.az/ru/news/information-for-citizens", lang="ru",
+                         doc_number=None, title="Информация", body="Текст."))  # fmt: skip
+    archive.store(record(url="https://mfa.gov.az/en/news/information-for-citizens",
+                         doc_number=None, title="Information", body="Text."))  # fmt: skip
+    with Session(engine) as session:
+        keys = session.execute(
+            select(Document.lang, Document.release_key).order_by(Document.id)
+        ).all()
+    assert keys == [("en", "no:438/20"), ("az", "no:438/20"),
+                    ("ru", "slug:information-for-citizens"), ("en", "slug:information-for-citizens")]  # fmt: skip
 
 
 def test_same_text_in_another_language_stays_apart(archive, engine):
@@ -226,8 +316,9 @@ def test_runs_keep_their_counts(archive, engine):
 
 
 def test_search_ranks_title_matches_first_and_highlights(archive, engine):
-    archive.store(record(url="https://mfa.gov.az/en/news/1", title="Remembrance", body="Nothing."))
-    archive.store(record(url="https://mfa.gov.az/en/news/2", title="Other",
+    archive.store(record(url="https://mfa.gov.az/en/news/1", title="Remembrance", body="Nothing.",
+                         doc_number=None))  # fmt: skip
+    archive.store(record(url="https://mfa.gov.az/en/news/2", title="Other", doc_number=None,
                          body="A text that mentions remembrance once."))  # fmt: skip
     hits = search(engine, "remembrance")
     assert [hit.title for hit in hits] == ["Remembrance", "Other"]
@@ -257,10 +348,12 @@ def test_export_records_carry_every_field(archive, engine):
     archive.store(record())
     archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia"))
     (exported,) = list(export_records(engine))
-    assert exported["sources"] == [
-        {"site": "main", "url": "https://mfa.gov.az/en/news/no43820-x"},
-        {"site": "sofia", "url": "https://sofia.mfa.gov.az/en/news/2210/x"},
+    assert [(s["site"], s["url"], s["match_rule"]) for s in exported["sources"]] == [
+        ("main", "https://mfa.gov.az/en/news/no43820-x", "new"),
+        ("sofia", "https://sofia.mfa.gov.az/en/news/2210/x", "doc_number"),
     ]
+    assert exported["release"] == "no:438/20"
+    assert exported["translations"] == []
     assert exported["url"] == "https://mfa.gov.az/en/news/no43820-x"
     assert exported["doc_number"] == "438/20"
     assert exported["published_on"] == "2020-11-24"
