@@ -63,6 +63,7 @@ class Case:
     name: str
     article: ReplicaArticle
     reject: str = ""
+    duplicate_of: str = ""  # the case whose document this page is another copy of
 
 
 def render_page(article: ReplicaArticle, spec: SiteSpec) -> str:
@@ -78,7 +79,8 @@ def expected_record(case: Case) -> dict[str, Any]:
     article = case.article
     match = re.match(r"No:\s*(\d{3}/\d{2}),\s*", article.title)
     paragraphs = [p for p in article.paragraphs if p.strip()]
-    return {
+    record: dict[str, Any] = {"duplicate_of": case.duplicate_of} if case.duplicate_of else {}
+    return record | {
         "site": article.site,
         "lang": article.lang,
         "url": ORIGIN + article.path,
