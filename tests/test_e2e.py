@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import signal
 import sqlite3
 import subprocess
@@ -264,3 +265,25 @@ def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path):
     assert runs[0]["status"] == "interrupted"
     assert runs[0]["documents_new"] == len(documents) == len(sources)
     assert_consistent(db_path)
+
+
+def test_crawling_the_sites_in_another_order_gives_the_same_archive(replica, tmp_path):
+    """Same documents, same text, same primary sources, whichever site comes first."""
+    forward, backward = tmp_path / "forward.toml", tmp_path / "backward.toml"
+    forward.write_text(replica.sites_toml(), encoding="utf-8")
+    head, *entries = replica.sites_toml().split("[[site]]")
+    backward.write_text(head + "".join(f"[[site]]{entry}" for entry in reversed(entries)),
+                        encoding="utf-8")  # fmt: skip
+    exports = []
+    for sites in (forward, backward):
+        db = f"sqlite:///{tmp_path}/{sites.stem}.db"
+        assert run_cli("crawl", "--db", db, "--sites", str(sites)).returncode == 1
+        records = [json.loads(line) for line in run_cli("export", "--db", db).stdout.splitlines()]
+        exports.append(
+            sorted(
+                (r["url"], r["lang"], r["title"], r["body"], r["category"], r["doc_number"],
+                 r["published_on"], r["release"], sorted(s["url"] for s in r["sources"]))
+                for r in records
+            )
+        )  # fmt: skip
+    assert exports[0] == exports[1]
