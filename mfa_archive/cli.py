@@ -324,7 +324,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{year}: {n}" for year, n in years.items())
         print(f"  {lang}: {sum(years.values())} ({counts})")
     rules = ", ".join(f"{rule}: {n}" for rule, n in sorted(report["sources_by_rule"].items()))
-    print(f"sources: {report['sources']} ({rules})")
+    print(f"sources: {report['sources']}; merged by rule: {rules}")
+    spread = ", ".join(
+        f"{n} source{'s' if n != '1' else ''}: {docs}"
+        for n, docs in sorted(report["documents_by_sources"].items(), key=lambda kv: int(kv[0]))
+    )
+    print(f"documents by number of sources: {spread}")
+    print(f"releases in more than one language: {report['translated_releases']}")
     kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(report["rejects_by_kind"].items()))
     print(f"rejects: {report['rejects']}" + (f" ({kinds})" if kinds else ""))
     print("last runs:")

@@ -7,9 +7,9 @@
    other, bodies at least NEAR_THRESHOLD similar (rapidfuzz's normalized
    Indel similarity: edits over length, 1.0 for equal texts).
 
-The threshold comes from the replica's cases (docs/deduplication.md): its
-republications with a changed title or a one-sentence edit score 0.93 and
-more; distinct statements of the same days score under 0.6.
+The threshold comes from the replica's cases (bench/dedup_quality.py,
+docs/deduplication.md): its republications with a new title or a sentence
+edited score 0.96 and more; distinct statements of the same days 0.41 at most.
 """
 
 from __future__ import annotations

@@ -133,6 +133,15 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
                 select(Source.match_rule, func.count()).group_by(Source.match_rule)
             )
         }
+        per_document = (
+            select(func.count().label("n")).select_from(Source).group_by(Source.document_id)
+        ).subquery()
+        sources_per_document = {
+            str(n): documents_with
+            for n, documents_with in session.execute(
+                select(per_document.c.n, func.count()).group_by(per_document.c.n)
+            )
+        }
         by_kind = {
             kind: n
             for kind, n in session.execute(select(Reject.kind, func.count()).group_by(Reject.kind))
@@ -143,6 +152,16 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
             "documents_by_language_and_year": by_lang_year,
             "sources": sources,
             "sources_by_rule": by_rule,
+            "documents_by_sources": sources_per_document,  # "2": documents with two sources
+            "translated_releases": session.scalar(
+                select(func.count()).select_from(
+                    select(Document.release_key)
+                    .where(Document.release_key.is_not(None))
+                    .group_by(Document.release_key)
+                    .having(func.count() > 1)
+                    .subquery()
+                )
+            ),
             "rejects": sum(by_kind.values()),
             "rejects_by_kind": by_kind,
             "last_runs": [run_record(run) for run in runs],

@@ -204,3 +204,22 @@ def test_serve_fixtures_serves_each_site_on_its_own_port_until_stopped(tmp_path)
         server.wait(timeout=10)
     assert server.returncode == 0
     assert not sites_out.exists()
+
+
+def test_stats_count_copies_and_translations(crawled):
+    db, _ = crawled
+    report = json.loads(run_cli("stats", "--db", db, "--json").stdout)
+    assert report["documents_by_sources"] == {"1": report["documents"] - 3, "2": 2, "3": 1}
+    assert report["translated_releases"] == 10  # 8 numbered releases, 2 shared slugs
+
+
+def test_export_links_translations(crawled):
+    db, _ = crawled
+    records = {
+        r["id"]: r for r in map(json.loads, run_cli("export", "--db", db).stdout.splitlines())
+    }
+    khojaly = [r for r in records.values() if r["release"] and "khojaly" in r["release"]]
+    assert sorted(r["lang"] for r in khojaly) == ["az", "en", "ru"]
+    for record in khojaly:
+        others = {(t["lang"], t["id"]) for t in record["translations"]}
+        assert others == {(r["lang"], r["id"]) for r in khojaly if r is not record}
