@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.dedup import (
@@ -57,6 +57,13 @@ class RejectRecord:
     lang: str
     kind: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Match:
+    document_id: int | None  # None: the page would be a new document
+    rule: str  # storage.dedup RULE_*, or "url" for a known URL
+    similarity: float | None
 
 
 class Outcome(enum.StrEnum):
@@ -140,6 +147,17 @@ class Archive:
                 outcomes += [batch.decide(*item) for item in chunk]
                 batch.write()
         return outcomes
+
+    def match(self, record: DocumentRecord) -> Match:
+        """Which stored document a page would join, and by which rule; writes nothing."""
+        url = canonical_url(record.url)
+        digest = content_hash(record.title, record.body)
+        with self.engine.connect() as connection:
+            batch = _Batch(connection, [(url, digest, record)], utcnow(), None)
+            if url in batch.known_urls:
+                return Match(batch.known_urls[url][1], "url", None)
+            doc, rule, score = batch._match(record, digest)
+            return Match(doc.id if doc else None, rule, score)
 
     def record_reject(self, reject: RejectRecord, run_id: int | None = None) -> None:
         """Remember why a listed link is not in the archive (one row per URL, latest reason)."""
@@ -245,17 +263,16 @@ class _Batch:
             for delta in range(-NEAR_DAYS, NEAR_DAYS + 1)
         }
         languages = {record.lang for record in records}
-        rows = self.connection.execute(
-            select(Document.id, Document.lang, Document.content_hash, Document.release_key,
-                   *(getattr(Document, name) for name in _TEXT_COLUMNS))
-            .where(
-                Document.id.in_(known_ids)
-                | Document.content_hash.in_(hashes)
-                | (Document.lang.in_(languages) & Document.doc_number.in_(numbers))
-                | (Document.lang.in_(languages) & Document.published_on.in_(days))
-            )
-            .order_by(Document.id)
-        ).all()  # fmt: skip
+        columns = (Document.id, Document.lang, Document.content_hash, Document.release_key,
+                   *(getattr(Document, name) for name in _TEXT_COLUMNS))  # fmt: skip
+        # One indexed lookup per key: SQLite scans the table for an OR of them.
+        lookups = [
+            select(*columns).where(Document.id.in_(known_ids)),
+            select(*columns).where(Document.lang.in_(languages), Document.content_hash.in_(hashes)),
+            select(*columns).where(Document.lang.in_(languages), Document.doc_number.in_(numbers)),
+            select(*columns).where(Document.lang.in_(languages), Document.published_on.in_(days)),
+        ]
+        rows = self.connection.execute(union(*lookups).order_by("id")).all()
         ranks: dict[int, _Rank] = {}
         for row in self.connection.execute(
             select(

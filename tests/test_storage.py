@@ -379,3 +379,13 @@ def test_the_fts_index_follows_deletes(archive, engine, db_path):
     # Another program (sqlite3, Datasette) reads the same file and index.
     with sqlite3.connect(db_path) as connection:
         assert connection.execute("SELECT count(*) FROM documents_fts").fetchone() == (0,)
+
+
+def test_match_says_which_document_a_page_would_join_without_writing(archive, engine):
+    archive.store(record(body=BODY))
+    assert archive.match(record(body=BODY)).rule == "url"
+    copy = mission_copy(title="Human Rights Day", body=BODY.replace("also recalls", "recalls"))
+    found = archive.match(copy)
+    assert (found.document_id, found.rule) == (1, "similar") and found.similarity > 0.85
+    assert archive.match(mission_copy(body="Nothing like it.")).document_id is None
+    assert count(engine, Source) == 1
