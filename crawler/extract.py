@@ -10,10 +10,14 @@ the archive pipeline records that reason among the rejects.
 
 from __future__ import annotations
 
+import dataclasses
+from urllib.parse import urlsplit
+
 from parsel import Selector
 from scrapy.exceptions import DropItem
 
 from crawler.items import Article, FetchedPage
+from crawler.normalize.bilingual import languages_of, second_part_start, without_mark
 from crawler.normalize.body import normalize_body
 from crawler.normalize.dates import parse_site_date
 from crawler.normalize.text import clean_text, split_release_number
@@ -23,6 +27,7 @@ from crawler.pages import LAYOUTS
 NO_TITLE = "no title"
 EMPTY_BODY = "empty body"
 NO_DATE = "no readable publication date (article: {article!r}, listing: {listing!r})"
+NO_SECOND_PART = "two-language page without its {lang} text"
 
 
 def normalize_title(article: Article) -> None:
@@ -50,11 +55,27 @@ def normalize_date(article: Article) -> None:
 
 
 def normalize_article_body(article: Article) -> None:
-    """Plain-text body and sanitized display HTML, boilerplate removed."""
+    """Plain-text body and sanitized display HTML, boilerplate removed; a two-language
+    page keeps its first language's part and gets the other as its companion."""
     body = normalize_body(article.raw.body_html or "", article.url)
     if not body.text:
         raise DropItem(EMPTY_BODY)
-    article.body, article.body_html = body.text, body.html
+    assert article.title is not None
+    languages = languages_of(article.title, urlsplit(article.url).path)
+    if languages is None:
+        article.body, article.body_html = body.text, body.html
+        return
+    first, second = languages
+    start = second_part_start(body.paragraphs, second)
+    if start is None or start + 1 >= len(body.paragraphs):
+        raise DropItem(NO_SECOND_PART.format(lang=second))
+    rest = body.part(start + 1)
+    article.lang, article.title = first, without_mark(article.title)
+    article.body, article.body_html = body.part(0, start).text, body.part(0, start).html
+    article.companion = dataclasses.replace(
+        article, lang=second, title=body.paragraphs[start], body=rest.text,
+        body_html=rest.html, part=second, companion=None,
+    )  # fmt: skip
 
 
 NORMALIZERS = (normalize_title, normalize_date, normalize_article_body)

@@ -59,6 +59,10 @@ class Article:
     published_on: dt.date | None = None
     body: str | None = None
     body_html: str | None = None
+    # A two-language page: this article is its first language's part, and the
+    # companion its second's ("ru"), stored as a document of its own.
+    part: str | None = None
+    companion: Article | None = None
 
     def record(self) -> dict[str, object]:
         """The normalized record, as the fixtures' expected.json spell it."""
@@ -72,7 +76,7 @@ class Article:
             "published_on": self.published_on.isoformat() if self.published_on else None,
             "body": self.body,
             "body_html": self.body_html,
-        }
+        } | ({"companion": self.companion.record()} if self.companion else {})
 
 
 # Why a page did not become a document; stored with every reject.

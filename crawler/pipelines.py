@@ -127,25 +127,30 @@ class ArchivePipeline:
             self._reject(item.url, item.site, item.lang, item.kind, item.reason)
             return item
         if isinstance(item, Article):
-            assert item.title and item.body is not None and item.published_on
-            self.pending.append(
-                DocumentRecord(
-                    site=item.site,
-                    lang=item.lang,
-                    url=item.url,
-                    title=item.title,
-                    published_on=item.published_on,
-                    body=item.body,
-                    body_html=item.body_html or "",
-                    doc_number=item.doc_number,
-                    category=item.category,
-                    title_as_published=item.raw.title,
-                    layout=item.layout,
-                )
-            )
+            for article in (item, item.companion):
+                if article is not None:
+                    self.pending.append(self._record(article))
             if len(self.pending) >= self.batch_size:
                 self.flush()
         return item
+
+    @staticmethod
+    def _record(article: Article) -> DocumentRecord:
+        assert article.title and article.body is not None and article.published_on
+        return DocumentRecord(
+            site=article.site,
+            lang=article.lang,
+            url=article.url,
+            title=article.title,
+            published_on=article.published_on,
+            body=article.body,
+            body_html=article.body_html or "",
+            doc_number=article.doc_number,
+            category=article.category,
+            title_as_published=article.raw.title,
+            layout=article.layout,
+            part=article.part,
+        )
 
     def flush(self) -> None:
         """Write the pending documents in one transaction."""

@@ -48,6 +48,13 @@ class DocumentRecord:
     category: str | None = None
     title_as_published: str | None = None  # the page's title, release number included
     layout: str = "main"  # the site's layout: a main-site copy is a document's primary source
+    part: str | None = None  # a two-language page's second part: "ru"
+
+    @property
+    def identity(self) -> str:
+        """The copy's canonical URL; a page's second language part is a copy of its own."""
+        url = canonical_url(self.url)
+        return f"{url}#{self.part}" if self.part else url
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ class Archive:
 
     def match(self, record: DocumentRecord) -> Match:
         """Which stored document a page would join, and by which rule; writes nothing."""
-        url = canonical_url(record.url)
+        url = record.identity
         digest = content_hash(record.title, record.body)
         with self.engine.connect() as connection:
             batch = _Batch(connection, [(url, digest, record)], utcnow(), None)
@@ -188,7 +195,7 @@ def _chunks_of_distinct_urls(records: Sequence[DocumentRecord]) -> Iterator[list
     chunk: list[_Item] = []
     urls: set[str] = set()
     for record in records:
-        url = canonical_url(record.url)
+        url = record.identity
         if url in urls:
             yield chunk
             chunk, urls = [], set()
@@ -326,7 +333,8 @@ class _Batch:
             self._absorb(doc, record, digest, rank)
             outcome = Outcome.MERGED
         self.new_sources.append((doc, {
-            "site": record.site, "url": record.url, "canonical_url": url,
+            "site": record.site, "canonical_url": url,
+            "url": f"{record.url}#{record.part}" if record.part else record.url,
             "layout": record.layout, "title": record.title_as_published or record.title,
             "published_on": record.published_on, "content_hash": digest,
             "match_rule": rule, "similarity": score,

@@ -210,7 +210,7 @@ def test_stats_count_copies_and_translations(crawled):
     db, _ = crawled
     report = json.loads(run_cli("stats", "--db", db, "--json").stdout)
     assert report["documents_by_sources"] == {"1": report["documents"] - 3, "2": 2, "3": 1}
-    assert report["translated_releases"] == 10  # 8 numbered releases, 2 shared slugs
+    assert report["translated_releases"] == 11  # 9 numbered releases (one an En/Ru page), 2 slugs
 
 
 def test_export_links_translations(crawled):
@@ -223,3 +223,18 @@ def test_export_links_translations(crawled):
     for record in khojaly:
         others = {(t["lang"], t["id"]) for t in record["translations"]}
         assert others == {(r["lang"], r["id"]) for r in khojaly if r is not record}
+
+
+def test_a_two_language_page_is_two_documents_linked_as_translations(crawled):
+    db, _ = crawled
+    records = [json.loads(line) for line in run_cli("export", "--db", db).stdout.splitlines()]
+    joint = [r for r in records if r["release"] == "no:301/25"]
+    assert sorted(r["lang"] for r in joint) == ["en", "ru"]
+    english, russian = sorted(joint, key=lambda r: r["lang"])
+    assert (
+        english["title"] == "Joint statement of the foreign ministers of Azerbaijan and Kazakhstan"
+    )
+    assert russian["title"].startswith("Совместное заявление")
+    assert "Министры" not in english["body"] and "ministers" not in russian["body"]
+    assert english["translations"] == [{"lang": "ru", "id": russian["id"]}]
+    assert russian["url"] == english["url"] + "#ru"

@@ -40,8 +40,21 @@ _ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "sub", "sup", "a", "h
 
 @dataclass(frozen=True)
 class Body:
-    text: str  # paragraphs separated by one blank line
-    html: str  # one sanitized block element per paragraph, one per line
+    paragraphs: tuple[str, ...] = ()  # clean text, one per paragraph
+    blocks: tuple[str, ...] = ()  # the same paragraphs as sanitized display HTML
+
+    @property
+    def text(self) -> str:
+        """Paragraphs separated by one blank line."""
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def html(self) -> str:
+        """One sanitized block element per paragraph, one per line."""
+        return "\n".join(block for block in self.blocks if block)
+
+    def part(self, start: int, stop: int | None = None) -> Body:
+        return Body(self.paragraphs[start:stop], self.blocks[start:stop])
 
 
 def is_boilerplate(paragraph: str) -> bool:
@@ -52,7 +65,7 @@ def is_boilerplate(paragraph: str) -> bool:
 def normalize_body(raw_html: str, base_url: str) -> Body:
     """The body container's inner HTML -> clean text and display HTML."""
     if not raw_html.strip():
-        return Body("", "")
+        return Body()
     # lxml's plain parser: lxml.html's element classes cost a Python lookup per node.
     root = etree.fromstring(f"<div>{raw_html}</div>", _PARSER).find("body/div")
     etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
@@ -77,26 +90,28 @@ def normalize_body(raw_html: str, base_url: str) -> Body:
             if text and not is_boilerplate(text):
                 texts.append(text)
                 blocks.append(f"<p>{html.escape(text, quote=False)}</p>")
-    sanitized = nh3.clean(
-        "\n".join(blocks),
+    # One sanitizer call for the page; a block has no newline, so lines stay blocks.
+    sanitized = _sanitize("\n".join(blocks)).split("\n")
+    if len(sanitized) != len(blocks):
+        sanitized = [_sanitize(block) for block in blocks]
+    return Body(tuple(texts), tuple(_clean_block(block) for block in sanitized))
+
+
+def _sanitize(markup: str) -> str:
+    return nh3.clean(
+        markup,
         tags=_ALLOWED_TAGS,
         attributes={"a": {"href"}},
         url_schemes={"http", "https", "mailto"},
         link_rel=None,
         strip_comments=True,
     )
-    return Body("\n\n".join(texts), clean_html(sanitized))
 
 
-def clean_html(markup: str) -> str:
-    """The same whitespace rules as the text, applied to sanitized display HTML."""
-    lines = []
-    markup = unicodedata.normalize("NFC", markup.replace("&nbsp;", " "))
-    for line in markup.split("\n"):
-        line = _trim_breaks(collapse_spaces(line))
-        if line:
-            lines.append(line)
-    return "\n".join(lines)
+def _clean_block(block: str) -> str:
+    """The same whitespace rules as the text, applied to a sanitized display block."""
+    block = unicodedata.normalize("NFC", block.replace("&nbsp;", " "))
+    return _trim_breaks(collapse_spaces(block))
 
 
 def _trim_breaks(block: str) -> str:

@@ -64,6 +64,7 @@ class Case:
     article: ReplicaArticle
     reject: str = ""
     duplicate_of: str = ""  # the case whose document this page is another copy of
+    second_part: int | None = None  # a two-language page: where its Russian title stands
 
 
 def render_page(article: ReplicaArticle, spec: SiteSpec) -> str:
@@ -79,15 +80,27 @@ def expected_record(case: Case) -> dict[str, Any]:
     article = case.article
     match = re.match(r"No:\s*(\d{3}/\d{2}),\s*", article.title)
     paragraphs = [p for p in article.paragraphs if p.strip()]
+    title = article.title[match.end() :] if match else article.title
     record: dict[str, Any] = {"duplicate_of": case.duplicate_of} if case.duplicate_of else {}
-    return record | {
+    common = {
         "site": article.site,
-        "lang": article.lang,
         "url": ORIGIN + article.path,
         "doc_number": match.group(1) if match else None,
-        "title": article.title[match.end() :] if match else article.title,
         "category": article.category or None,
         "published_on": article.date.isoformat() if article.date else None,
+    }
+    if case.second_part is None:
+        return record | _text_fields(article.lang, title, paragraphs) | common
+    first, second = paragraphs[: case.second_part], paragraphs[case.second_part :]
+    companion = _text_fields("ru", second[0], second[1:]) | common
+    title = re.sub(r"\s*\(En/Ru\)$", "", title)
+    return record | _text_fields("en", title, first) | common | {"companion": companion}
+
+
+def _text_fields(lang: str, title: str, paragraphs: Sequence[str]) -> dict[str, Any]:
+    return {
+        "lang": lang,
+        "title": title,
         "body": "\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p)) for p in paragraphs),
         "body_html": "\n".join(
             "<p>" + p.replace('href="/', f'href="{ORIGIN}/') + "</p>" for p in paragraphs
