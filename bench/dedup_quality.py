@@ -41,6 +41,9 @@ def expected_groups() -> tuple[dict[str, str], dict[str, dict]]:
         if "rejected" not in expected:
             groups[path.name] = expected.get("duplicate_of") or path.name
             records[path.name] = expected
+            if companion := expected.get("companion"):  # a two-language page's second part
+                groups[f"{path.name}#ru"] = f"{path.name}#ru"
+                records[f"{path.name}#ru"] = companion | {"url": expected["url"] + "#ru"}
     return groups, records
 
 
