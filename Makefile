@@ -38,6 +38,8 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python bench/parse_throughput.py
 	$(BIN)/python bench/crawl_throughput.py
+	$(BIN)/python bench/dedup_quality.py
+	$(BIN)/python bench/dedup_lookup.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info .pytest_cache .ruff_cache .hypothesis

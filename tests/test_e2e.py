@@ -112,6 +112,16 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url, db_path
         for field in ("lang", "doc_number", "title", "category", "published_on", "body",
                       "body_html"):  # fmt: skip
             assert document[field] == record[field], (field, urls)
+    # translations: every numbered document is linked to its number in the other languages
+    numbered = {
+        d["id"]: (d["lang"], d["doc_number"]) for d in documents.values() if d["doc_number"]
+    }
+    for document_id, (lang, number) in numbered.items():
+        others = {i for i, (l2, n2) in numbered.items() if n2 == number and i != document_id}
+        siblings = {i for i, d in documents.items()
+                    if d["release_key"] == documents[document_id]["release_key"] and i != document_id}  # fmt: skip
+        assert siblings == others, number
+        assert all(numbered[i][0] != lang for i in others)  # one document per language
     merged = [s for s in sources if s["match_rule"] != "new"]
     assert len(merged) == sum(len(urls) - 1 for urls in groups.values())
     assert {s["match_rule"] for s in merged} <= {"doc_number", "content_hash", "similar"}
