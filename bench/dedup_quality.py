@@ -103,6 +103,8 @@ def main() -> int:
         "pairwise_recall": round(recall, 3),
         "threshold": NEAR_THRESHOLD,
         "same_statement_pairs": sorted(same),
+        "distinct_pairs_in_window": len(different),
+        "distinct_pairs_merged": sum(score >= NEAR_THRESHOLD for score, _, _ in different),
         "distinct_statement_pairs_most_alike": sorted(different, reverse=True)[:5],
     }
     if args.json:
@@ -116,6 +118,8 @@ def main() -> int:
             print(f"  one statement   {score:.3f}  {a} ~ {b}")
         for score, a, b in result["distinct_statement_pairs_most_alike"]:
             print(f"  two statements  {score:.3f}  {a} ~ {b}")
+        print(f"  ({len(different)} pairs of distinct statements in the window, "
+              f"{result['distinct_pairs_merged']} of them at or above the threshold)")  # fmt: skip
     return 0 if precision == recall == 1.0 else 1
 
 
