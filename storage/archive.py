@@ -376,17 +376,21 @@ class _Batch:
     def write(self) -> None:
         execute = self.connection.execute
         if self.new_documents:
-            ids = execute(
-                insert(Document).returning(Document.id, sort_by_parameter_order=True),
+            # New documents of a batch differ in (lang, content hash): the rules would
+            # have merged them. Matching the returned rows by it lets SQLAlchemy send
+            # one multi-row INSERT; sort_by_parameter_order made it one per row on SQLite.
+            returned = execute(
+                insert(Document).returning(Document.id, Document.lang, Document.content_hash),
                 [
                     {**doc.text, "lang": doc.lang, "content_hash": doc.content_hash,
                      "release_key": doc.release_key, "first_seen": self.now,
                      "last_seen": self.now, "updated_at": self.now}
                     for doc in self.new_documents
                 ],
-            ).scalars()  # fmt: skip
-            for doc, document_id in zip(self.new_documents, ids, strict=True):
-                doc.id = document_id
+            ).all()  # fmt: skip
+            ids = {(row.lang, row.content_hash): row.id for row in returned}
+            for doc in self.new_documents:
+                doc.id = ids[doc.lang, doc.content_hash]
         if self.new_sources:
             execute(insert(Source),
                     [{**values, "document_id": doc.id} for doc, values in self.new_sources])  # fmt: skip
