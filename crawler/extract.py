@@ -22,6 +22,7 @@ from crawler.normalize.body import normalize_body
 from crawler.normalize.dates import parse_site_date
 from crawler.normalize.text import clean_text, split_release_number
 from crawler.pages import LAYOUTS
+from storage.urls import canonical_url
 
 # Reasons are part of the interface: tests and operators match them exactly.
 NO_TITLE = "no title"
@@ -93,5 +94,6 @@ def extract_article(page: FetchedPage) -> Article:
     selector = Selector(body=page.body, encoding=page.encoding, type="html", base_url=page.url)
     fields = LAYOUTS[page.layout].parse_article(selector, page.url)
     article = Article(url=page.url, site=page.site, lang=page.lang, raw=fields,
-                      listing=page.listing, layout=page.layout)  # fmt: skip
+                      listing=page.listing, layout=page.layout,
+                      canonical_url=canonical_url(page.url))  # fmt: skip
     return normalize(article)

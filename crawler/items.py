@@ -53,6 +53,7 @@ class Article:
     raw: ArticleFields
     listing: ListingEntry
     layout: str = "main"  # the site's layout (crawler.pages.LAYOUTS)
+    canonical_url: str | None = None  # storage.urls.canonical_url, computed with the rest
     doc_number: str | None = None
     title: str | None = None
     category: str | None = None

@@ -150,6 +150,7 @@ class ArchivePipeline:
             title_as_published=article.raw.title,
             layout=article.layout,
             part=article.part,
+            canonical=article.canonical_url,
         )
 
     def flush(self) -> None:

@@ -49,11 +49,12 @@ class DocumentRecord:
     title_as_published: str | None = None  # the page's title, release number included
     layout: str = "main"  # the site's layout: a main-site copy is a document's primary source
     part: str | None = None  # a two-language page's second part: "ru"
+    canonical: str | None = None  # canonical_url(url), when the caller has it already
 
     @property
     def identity(self) -> str:
         """The copy's canonical URL; a page's second language part is a copy of its own."""
-        url = canonical_url(self.url)
+        url = self.canonical or canonical_url(self.url)
         return f"{url}#{self.part}" if self.part else url
 
 
