@@ -95,5 +95,5 @@ def extract_article(page: FetchedPage) -> Article:
     fields = LAYOUTS[page.layout].parse_article(selector, page.url)
     article = Article(url=page.url, site=page.site, lang=page.lang, raw=fields,
                       listing=page.listing, layout=page.layout,
-                      canonical_url=canonical_url(page.url))  # fmt: skip
+                      canonical_url=canonical_url(page.url, page.layout))  # fmt: skip
     return normalize(article)

@@ -97,3 +97,4 @@ class RejectedPage:
     lang: str
     reason: str
     kind: str
+    layout: str | None = None

@@ -81,7 +81,7 @@ class ExtractPipeline:
         except Exception as exc:
             logger.exception("cannot extract %s", item.url)
             reason = f"parse error: {type(exc).__name__}: {exc}"
-        return RejectedPage(item.url, item.site, item.lang, reason, REJECT_PARSE)
+        return RejectedPage(item.url, item.site, item.lang, reason, REJECT_PARSE, item.layout)
 
 
 class ArchivePipeline:
@@ -124,7 +124,8 @@ class ArchivePipeline:
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None
         if isinstance(item, RejectedPage):
-            self._reject(item.url, item.site, item.lang, item.kind, item.reason)
+            self._reject(RejectRecord(item.url, item.site, item.lang, item.kind, item.reason,
+                                      item.layout))  # fmt: skip
             return item
         if isinstance(item, Article):
             for article in (item, item.companion):
@@ -179,12 +180,13 @@ class ArchivePipeline:
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
     ) -> None:
         if isinstance(item, FetchedPage | Article):
-            self._reject(item.url, item.site, item.lang, REJECT_INVALID, str(exception))
+            self._reject(RejectRecord(item.url, item.site, item.lang, REJECT_INVALID,
+                                      str(exception), item.layout))  # fmt: skip
 
-    def _reject(self, url: str, site: str, lang: str, kind: str, reason: str) -> None:
+    def _reject(self, reject: RejectRecord) -> None:
         assert self.archive is not None
-        self.archive.record_reject(RejectRecord(url, site, lang, kind, reason), self.run_id)
-        if kind in ERROR_KINDS:
+        self.archive.record_reject(reject, self.run_id)
+        if reject.kind in ERROR_KINDS:
             self.counts.errors += 1
             self.crawler.stats.inc_value("mfa/errors")
         else:

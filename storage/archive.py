@@ -54,7 +54,7 @@ class DocumentRecord:
     @property
     def identity(self) -> str:
         """The copy's canonical URL; a page's second language part is a copy of its own."""
-        url = self.canonical or canonical_url(self.url)
+        url = self.canonical or canonical_url(self.url, self.layout)
         return f"{url}#{self.part}" if self.part else url
 
 
@@ -65,6 +65,7 @@ class RejectRecord:
     lang: str
     kind: str
     reason: str
+    layout: str | None = None  # the site's layout, for its own URL rules
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class Archive:
     def record_reject(self, reject: RejectRecord, run_id: int | None = None) -> None:
         """Remember why a listed link is not in the archive (one row per URL, latest reason)."""
         now = utcnow()
-        canonical = canonical_url(reject.url)
+        canonical = canonical_url(reject.url, reject.layout)
         with self._sessions.begin() as session:
             row = session.scalars(
                 select(Reject).where(Reject.canonical_url == canonical)

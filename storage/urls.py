@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -27,12 +28,21 @@ def strip_tracking(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
-def canonical_url(url: str) -> str:
+# The main site's own rule: a numbered release's slug is decoration,
+# /en/news/no43820-head-of-the-press-service is /en/news/no43820 (SITE_FACTS.md).
+_MAIN_RELEASE_SLUG = re.compile(r"^(/(?:az|en|ru)/news/no\d{5})-[^/]+$")
+
+
+def canonical_url(url: str, layout: str | None = None) -> str:
     """The identity of a URL, for comparing, never for fetching: scheme, ``www.``,
     host case, default port, trailing slash, fragment, tracking parameters and
-    the order of the query do not make another URL."""
+    the order of the query do not make another URL; nor, on a site of the main
+    layout, a numbered release's slug."""
     parts = urlsplit(canonicalize_url(strip_tracking(url), keep_fragments=False))
     host = (parts.hostname or "").removeprefix("www.")
     port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    return urlunsplit(("https", netloc, parts.path.rstrip("/") or "/", parts.query, ""))
+    path = parts.path.rstrip("/") or "/"
+    if layout == "main":
+        path = _MAIN_RELEASE_SLUG.sub(r"\1", path)
+    return urlunsplit(("https", netloc, path, parts.query, ""))

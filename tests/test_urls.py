@@ -39,3 +39,16 @@ def test_strip_tracking_keeps_a_fetchable_url():
     assert strip_tracking("http://WWW.Mfa.gov.az/en/news/1/?utm_source=x&page=2#f") == (
         "http://WWW.Mfa.gov.az/en/news/1/?page=2"
     )
+
+
+def test_the_main_sites_release_slug_is_decoration():
+    bare = "https://mfa.gov.az/en/news/no07226"
+    slugged = "https://mfa.gov.az/en/news/no07226-press-release-on-the-meeting"
+    assert canonical_url(slugged, layout="main") == canonical_url(bare, layout="main") == bare
+    # not on mission sites, and not for un-numbered items
+    assert canonical_url("https://tallinn.mfa.gov.az/en/news/no07226-x", layout="mission").endswith(
+        "/no07226-x"
+    )
+    assert canonical_url("https://mfa.gov.az/en/news/statement-x", layout="main").endswith(
+        "/statement-x"
+    )

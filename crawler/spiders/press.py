@@ -120,7 +120,7 @@ class PressSpider(ArchiveSpider):
         if not isinstance(response, TextResponse):
             kind = response.headers.get("Content-Type", b"?").decode("latin-1")
             reason = f"parse error: not an HTML page (Content-Type: {kind})"
-            yield RejectedPage(response.url, site.name, lang, reason, REJECT_PARSE)
+            yield RejectedPage(response.url, site.name, lang, reason, REJECT_PARSE, site.layout)
             return
         yield FetchedPage(
             response.url, site.name, lang, site.layout, response.body, response.encoding, listing
@@ -139,4 +139,4 @@ class PressSpider(ArchiveSpider):
         else:
             kind = REJECT_DOWNLOAD
             reason = f"download failed: {failure.type.__name__}: {failure.getErrorMessage()}"
-        yield RejectedPage(request.url, site.name, lang, reason, kind)
+        yield RejectedPage(request.url, site.name, lang, reason, kind, site.layout)

@@ -3,7 +3,8 @@
 sources gain the copy's layout, date and content hash, and the similarity
 that merged it; documents gain release_key (translations) and an index for
 near-duplicate candidates. Existing rows: a source's layout is guessed from
-its site's name ("main" or a mission), its date and hash are its document's.
+its site's name ("main" or a mission), its date and hash are its document's,
+and main-site URLs get the main site's URL rule (storage.urls).
 
 Revision ID: 0003
 Revises: 0002
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from storage.urls import canonical_url
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -32,6 +35,19 @@ def upgrade() -> None:
         "published_on = (SELECT published_on FROM documents d WHERE d.id = sources.document_id), "
         "content_hash = (SELECT content_hash FROM documents d WHERE d.id = sources.document_id)"
     )
+    # The main site's URL rule (a release's slug is decoration) applies from now on.
+    connection = op.get_bind()
+    taken = {row[0] for row in connection.execute(sa.text("SELECT canonical_url FROM sources"))}
+    for source_id, url in connection.execute(
+        sa.text("SELECT id, url FROM sources WHERE layout = 'main' ORDER BY id")
+    ).all():
+        canonical = canonical_url(url, "main")
+        if canonical not in taken:  # a second spelling already stored keeps its old identity
+            taken.add(canonical)
+            connection.execute(
+                sa.text("UPDATE sources SET canonical_url = :canonical WHERE id = :id"),
+                {"canonical": canonical, "id": source_id},
+            )
     with op.batch_alter_table("sources") as batch:
         batch.alter_column("layout", existing_type=sa.String(16), nullable=False)
         batch.alter_column("published_on", existing_type=sa.Date(), nullable=False)
