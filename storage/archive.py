@@ -24,6 +24,7 @@ from storage.dedup import (
     RULE_DOC_NUMBER,
     RULE_NEW,
     RULE_SIMILAR,
+    RULE_URL,
     release_key,
     similarity,
     source_rank,
@@ -71,7 +72,7 @@ class RejectRecord:
 @dataclass(frozen=True)
 class Match:
     document_id: int | None  # None: the page would be a new document
-    rule: str  # storage.dedup RULE_*, or "url" for a known URL
+    rule: str  # storage.dedup RULE_*
     similarity: float | None
 
 
@@ -164,7 +165,7 @@ class Archive:
         with self.engine.connect() as connection:
             batch = _Batch(connection, [(url, digest, record)], utcnow(), None)
             if url in batch.known_urls:
-                return Match(batch.known_urls[url][1], "url", None)
+                return Match(batch.known_urls[url][1], RULE_URL, None)
             doc, rule, score = batch._match(record, digest)
             return Match(doc.id if doc else None, rule, score)
 

@@ -20,7 +20,7 @@ import re
 from rapidfuzz.distance import Indel
 
 RULE_NEW = "new"  # the document's first copy
-RULE_URL = "url"  # reserved: a spelling of a known URL never makes a source
+RULE_URL = "url"  # Archive.match only: a known URL is a known source, never a new one
 RULE_DOC_NUMBER = "doc_number"
 RULE_CONTENT_HASH = "content_hash"
 RULE_SIMILAR = "similar"
