@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 from mfa_archive.replica.generate import generate_replica
+from storage.engine import make_engine
+from storage.reports import get_run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -94,18 +95,11 @@ def archive_round(sites: Path, workdir: Path) -> dict:
     command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db}",
                "--sites", str(sites)]  # fmt: skip
     _, rss = run_measured(command)
-    with sqlite3.connect(db) as connection:
-        pages, started, finished, documents = connection.execute(
-            "SELECT pages_fetched, started_at, finished_at, documents_new FROM crawl_runs"
-        ).fetchone()
-    seconds = _timestamp(finished) - _timestamp(started)
-    return {"pages": pages, "seconds": seconds, "rss_mb": rss, "documents": documents}
-
-
-def _timestamp(text: str) -> float:
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(text).timestamp()
+    engine = make_engine(f"sqlite:///{db}")
+    run = get_run(engine, 1)
+    engine.dispose()
+    return {"pages": run["pages_fetched"], "seconds": run["seconds"], "rss_mb": rss,
+            "documents": run["documents_new"]}  # fmt: skip
 
 
 def main() -> int:

@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from mfa_archive.replica.server import DEFAULT_ROOT, serving
-from storage.dedup import NEAR_THRESHOLD, near_in_time, similarity
+from storage.dedup import NEAR_THRESHOLD, similarity, window
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +91,7 @@ def main() -> int:
     for a, b in itertools.combinations(sorted(records), 2):
         ra, rb = records[a], records[b]
         day_a, day_b = (dt.date.fromisoformat(r["published_on"]) for r in (ra, rb))
-        if ra["lang"] != rb["lang"] or not near_in_time(day_a, day_b):
+        if ra["lang"] != rb["lang"] or day_b not in window(day_a):
             continue
         score = similarity(ra["body"], rb["body"])
         (same if groups[a] == groups[b] else different).append((round(score, 3), a, b))

@@ -229,14 +229,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def summary_line(run: dict[str, Any]) -> str:
-    started = dt.datetime.fromisoformat(run["started_at"])
-    finished = dt.datetime.fromisoformat(run["finished_at"]) if run["finished_at"] else started
     return (
         f"{run['status']}: {run['pages_fetched']} pages fetched; documents "
         f"{run['documents_new']} new, {run['documents_updated']} updated, "
         f"{run['documents_unchanged']} unchanged; {run['duplicates_merged']} duplicates merged; "
         f"{run['rejects']} rejects; {run['errors']} errors; "
-        f"{(finished - started).total_seconds():.1f}s (run {run['id']})"
+        f"{run['seconds'] or 0:.1f}s (run {run['id']})"
     )
 
 

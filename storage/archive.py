@@ -15,10 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from storage.dedup import (
-    NEAR_DAYS,
     NEAR_THRESHOLD,
     RULE_CONTENT_HASH,
     RULE_DOC_NUMBER,
@@ -28,6 +27,7 @@ from storage.dedup import (
     release_key,
     similarity,
     source_rank,
+    window,
 )
 from storage.models import CrawlRun, Document, Reject, Source
 from storage.types import utcnow
@@ -166,7 +166,7 @@ class Archive:
             batch = _Batch(connection, [(url, digest, record)], utcnow(), None)
             if url in batch.known_urls:
                 return Match(batch.known_urls[url][1], RULE_URL, None)
-            doc, rule, score = batch._match(record, digest)
+            doc, rule, score = batch.match(record, digest)
             return Match(doc.id if doc else None, rule, score)
 
     def record_reject(self, reject: RejectRecord, run_id: int | None = None) -> None:
@@ -183,9 +183,6 @@ class Archive:
             row.site, row.lang = reject.site, reject.lang
             row.kind, row.reason = reject.kind, reject.reason
             row.run_id, row.last_seen = run_id, now
-
-    def session(self) -> Session:
-        return self._sessions()
 
 
 _Item = tuple[str, str, DocumentRecord]  # canonical URL, content hash, record
@@ -267,11 +264,7 @@ class _Batch:
         """Every stored document a record of the chunk could belong to, found by
         indexed keys only: its URL's document, its number, its hash, its days."""
         numbers = {record.doc_number for record in records if record.doc_number}
-        days = {
-            record.published_on + dt.timedelta(days=delta)
-            for record in records
-            for delta in range(-NEAR_DAYS, NEAR_DAYS + 1)
-        }
+        days = {day for record in records for day in window(record.published_on)}
         languages = {record.lang for record in records}
         columns = (Document.id, Document.lang, Document.content_hash, Document.release_key,
                    *(getattr(Document, name) for name in _TEXT_COLUMNS))  # fmt: skip
@@ -303,14 +296,13 @@ class _Batch:
         self.by_hash.setdefault((doc.lang, doc.content_hash), doc)
         self.by_day.setdefault((doc.lang, doc.text["published_on"]), []).append(doc)
 
-    def _match(self, record: DocumentRecord, digest: str) -> tuple[_Doc | None, str, float | None]:
+    def match(self, record: DocumentRecord, digest: str) -> tuple[_Doc | None, str, float | None]:
         if record.doc_number and (doc := self.by_number.get((record.lang, record.doc_number))):
             return doc, RULE_DOC_NUMBER, None
         if doc := self.by_hash.get((record.lang, digest)):
             return doc, RULE_CONTENT_HASH, None
         best, best_score = None, 0.0
-        for delta in range(-NEAR_DAYS, NEAR_DAYS + 1):
-            day = record.published_on + dt.timedelta(days=delta)
+        for day in window(record.published_on):
             for doc in self.by_day.get((record.lang, day), ()):
                 if record.doc_number and doc.text["doc_number"] not in (None, record.doc_number):
                     continue  # two numbered releases are two releases
@@ -325,7 +317,7 @@ class _Batch:
         rank = source_rank(record.layout, record.published_on, url)
         if url in self.known_urls:
             return self._refresh(url, digest, record, rank)
-        doc, rule, score = self._match(record, digest)
+        doc, rule, score = self.match(record, digest)
         if doc is None:
             doc = _Doc(None, _text_of(record), record.lang, digest,
                        release_key(record.doc_number, record.layout, urlsplit(url).path), rank)  # fmt: skip
@@ -376,24 +368,37 @@ class _Batch:
         doc.text, doc.content_hash, doc.rank, doc.dirty = _text_of(record), digest, rank, True
         return Outcome.UPDATED
 
+    def _insert_documents(self) -> None:
+        rows = [
+            {**doc.text, "lang": doc.lang, "content_hash": doc.content_hash,
+             "release_key": doc.release_key, "first_seen": self.now,
+             "last_seen": self.now, "updated_at": self.now}
+            for doc in self.new_documents
+        ]  # fmt: skip
+        keys = [(doc.lang, doc.content_hash) for doc in self.new_documents]
+        if len(set(keys)) == len(keys):
+            # Matching returned ids by (lang, content hash) lets SQLAlchemy send one
+            # multi-row INSERT; sort_by_parameter_order makes it one per row on SQLite.
+            returned = self.connection.execute(
+                insert(Document).returning(Document.id, Document.lang, Document.content_hash),
+                rows,
+            )
+            ids = {(row.lang, row.content_hash): row.id for row in returned}
+            for doc, key in zip(self.new_documents, keys, strict=True):
+                doc.id = ids[key]
+            return
+        # Two new documents with one text: a copy merged by number took the text of
+        # another new document. Rare; the ids come back in order, a row at a time.
+        returned_ids = self.connection.execute(
+            insert(Document).returning(Document.id, sort_by_parameter_order=True), rows
+        ).scalars()
+        for doc, document_id in zip(self.new_documents, returned_ids, strict=True):
+            doc.id = document_id
+
     def write(self) -> None:
         execute = self.connection.execute
         if self.new_documents:
-            # New documents of a batch differ in (lang, content hash): the rules would
-            # have merged them. Matching the returned rows by it lets SQLAlchemy send
-            # one multi-row INSERT; sort_by_parameter_order made it one per row on SQLite.
-            returned = execute(
-                insert(Document).returning(Document.id, Document.lang, Document.content_hash),
-                [
-                    {**doc.text, "lang": doc.lang, "content_hash": doc.content_hash,
-                     "release_key": doc.release_key, "first_seen": self.now,
-                     "last_seen": self.now, "updated_at": self.now}
-                    for doc in self.new_documents
-                ],
-            ).all()  # fmt: skip
-            ids = {(row.lang, row.content_hash): row.id for row in returned}
-            for doc in self.new_documents:
-                doc.id = ids[doc.lang, doc.content_hash]
+            self._insert_documents()
         if self.new_sources:
             execute(insert(Source),
                     [{**values, "document_id": doc.id} for doc, values in self.new_sources])  # fmt: skip

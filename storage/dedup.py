@@ -36,8 +36,9 @@ def similarity(body: str, other: str, cutoff: float = 0.0) -> float:
     return Indel.normalized_similarity(body, other, score_cutoff=cutoff)
 
 
-def near_in_time(day: dt.date, other: dt.date) -> bool:
-    return abs((day - other).days) <= NEAR_DAYS
+def window(day: dt.date) -> list[dt.date]:
+    """The days whose documents a copy published on day may be a near-duplicate of."""
+    return [day + dt.timedelta(days=delta) for delta in range(-NEAR_DAYS, NEAR_DAYS + 1)]
 
 
 def release_key(doc_number: str | None, layout: str, path: str) -> str | None:

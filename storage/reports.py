@@ -107,6 +107,7 @@ def run_record(run: CrawlRun) -> dict[str, Any]:
         "duplicates_merged": run.duplicates_merged,
         "rejects": run.rejects,
         "errors": run.errors,
+        "seconds": (run.finished_at - run.started_at).total_seconds() if run.finished_at else None,
     }
 
 

@@ -389,3 +389,19 @@ def test_match_says_which_document_a_page_would_join_without_writing(archive, en
     assert (found.document_id, found.rule) == (1, "similar") and found.similarity > 0.85
     assert archive.match(mission_copy(body="Nothing like it.")).document_id is None
     assert count(engine, Source) == 1
+
+
+def test_two_new_documents_with_one_text_in_a_batch_keep_their_own_sources(archive, engine):
+    """A copy merged by number can give a new document the text of another new one."""
+    a = record(url="https://mfa.gov.az/en/news/a", body=BODY)
+    b = mission_copy(url="https://tallinn.mfa.gov.az/en/news/b", title="Other", body="Other text.")
+    c = record(url="https://mfa.gov.az/en/news/c", title="Other", body="Other text.",
+               published_on=a.published_on - dt.timedelta(days=1))  # fmt: skip
+    assert archive.store_many([a, b, c]) == [Outcome.NEW, Outcome.NEW, Outcome.MERGED]
+    with Session(engine) as session:
+        owners = dict(session.execute(select(Source.url, Source.document_id)).all())
+        numbers = dict(session.execute(select(Document.id, Document.doc_number)).all())
+    assert owners["https://mfa.gov.az/en/news/a"] == owners["https://mfa.gov.az/en/news/c"]
+    assert owners["https://tallinn.mfa.gov.az/en/news/b"] != owners["https://mfa.gov.az/en/news/a"]
+    assert numbers[owners["https://mfa.gov.az/en/news/a"]] == "438/20"
+    assert numbers[owners["https://tallinn.mfa.gov.az/en/news/b"]] is None
