@@ -15,3 +15,7 @@ class DatabaseError(MfaArchiveError):
 
 class SearchQueryError(MfaArchiveError):
     """Raised when a search query is not valid full-text syntax."""
+
+
+class ArchiveLockedError(MfaArchiveError):
+    """Raised when another crawl holds the archive's lock."""

@@ -13,13 +13,14 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
+from crawler.exceptions import ArchiveLockedError
 from crawler.extract import extract_article
 from crawler.items import (
     REJECT_DOWNLOAD,
@@ -30,6 +31,7 @@ from crawler.items import (
     RejectedPage,
 )
 from crawler.workers import ExtractionWorkers, WorkerError
+from storage import lock
 from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -38,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 # Reject kinds that mean "something broke" rather than "the page is unusable".
 ERROR_KINDS = frozenset({REJECT_DOWNLOAD, REJECT_PARSE})
+# When more than this share of the fetched articles cannot be read (and there
+# are at least MIN_ARTICLES_FOR_VERDICT), the layout has probably changed: the
+# run is failed rather than partial, so that cron says so loudly.
+MAX_UNREADABLE_SHARE = 0.5
+MIN_ARTICLES_FOR_VERDICT = 5
 
 
 class ExtractPipeline:
@@ -91,6 +98,10 @@ class ArchivePipeline:
     each, and at least every MFA_WRITE_INTERVAL seconds: a crawl killed
     mid-batch loses that batch whole (the next crawl fetches it again), never
     half a document. Rejects are written at once.
+
+    The pipeline holds the archive's crawl lock (storage.lock) from open to
+    close: a second crawl of the same archive closes at once, reason
+    "archive_locked".
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -101,6 +112,8 @@ class ArchivePipeline:
         self.batch_size = crawler.settings.getint("MFA_WRITE_BATCH")
         self.pending: list[DocumentRecord] = []
         self.flusher = task.LoopingCall(self.flush)
+        self.articles_read = 0  # fetched articles, whatever became of them
+        self.articles_unreadable = 0  # of which the page object or the normalizers failed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -112,22 +125,32 @@ class ArchivePipeline:
     def open_spider(self) -> None:
         engine = make_engine(self.crawler.settings.get("MFA_ARCHIVE_DB"))
         upgrade(engine)
+        try:
+            lock.acquire(engine)
+        except ArchiveLockedError as exc:
+            logger.error("%s", exc)
+            self.crawler.stats.set_value("mfa/locked", str(exc))
+            raise CloseSpider("archive_locked") from exc
         self.archive = Archive(engine)
         spider = self.crawler.spider
         sites = getattr(spider, "sites", None)
         names = [site.name for site in sites.sites] if sites else []
         langs = sorted({lang for site in sites.sites for lang in site.languages}) if sites else []
-        self.run_id = self.archive.start_run(names, langs)
+        self.run_id = self.archive.start_run(names, langs, getattr(spider, "mode", "full"))
         self.crawler.stats.set_value("mfa/run_id", self.run_id)
         self.flusher.start(self.crawler.settings.getfloat("MFA_WRITE_INTERVAL"), now=False)
 
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None
         if isinstance(item, RejectedPage):
+            if item.kind == REJECT_PARSE:
+                self.articles_read += 1
+                self.articles_unreadable += 1
             self._reject(RejectRecord(item.url, item.site, item.lang, item.kind, item.reason,
                                       item.layout))  # fmt: skip
             return item
         if isinstance(item, Article):
+            self.articles_read += 1
             for article in (item, item.companion):
                 if article is not None:
                     self.pending.append(self._record(article))
@@ -180,6 +203,8 @@ class ArchivePipeline:
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
     ) -> None:
         if isinstance(item, FetchedPage | Article):
+            self.articles_read += 1
+            self.articles_unreadable += 1
             self._reject(RejectRecord(item.url, item.site, item.lang, REJECT_INVALID,
                                       str(exception), item.layout))  # fmt: skip
 
@@ -205,7 +230,11 @@ class ArchivePipeline:
         self.counts.errors += stats.get_value("spider_exceptions/count", 0)
         if reason == "shutdown":  # Ctrl-C or SIGTERM: what was fetched is kept
             status = "interrupted"
-        elif reason != "finished" or stats.get_value("mfa/empty_first_listing", 0):
+        elif (
+            reason != "finished"
+            or stats.get_value("mfa/empty_first_listing", 0)
+            or self._layout_broken()
+        ):
             status = "failed"
         elif self.counts.rejects or self.counts.errors:
             status = "partial"
@@ -213,3 +242,13 @@ class ArchivePipeline:
             status = "ok"
         self.archive.finish_run(self.run_id, status, self.counts)
         stats.set_value("mfa/run_status", status)
+        lock.release(self.archive.engine)
+
+    def _layout_broken(self) -> bool:
+        read, unreadable = self.articles_read, self.articles_unreadable
+        if read >= MIN_ARTICLES_FOR_VERDICT and unreadable > read * MAX_UNREADABLE_SHARE:
+            logger.error(
+                "%d of %d articles could not be read: has the layout changed?", unreadable, read
+            )
+            return True
+        return False

@@ -17,6 +17,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 MFA_ARCHIVE_DB = None
 # The sites file. None: the packaged crawler/sites.toml.
 MFA_SITES_FILE = None
+# Incremental crawls request known articles published in the last N days
+# again: that is when the ministry corrects its statements. 0: never.
+MFA_RECHECK_DAYS = 7
 # Where the ministry's webmasters can read who crawls them and how to reach us.
 MFA_CONTACT_URL = "https://github.com/mfa-archive/mfa-archive"
 # First wait before retrying a 5xx or a timeout, doubled each further retry

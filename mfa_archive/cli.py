@@ -6,6 +6,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import sys
@@ -13,19 +14,25 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import Engine
 
-from crawler.exceptions import DatabaseError, MfaArchiveError
+from crawler.exceptions import ArchiveLockedError, DatabaseError, MfaArchiveError
+from crawler.settings import MFA_RECHECK_DAYS as DEFAULT_RECHECK_DAYS
 from crawler.sites import load_sites, parse_languages
 from storage.engine import DATABASE_ENV, database_url, make_engine, sqlite_path
+from storage.lock import archive_lock
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 from storage.migrate import head_revision, upgrade
 
 EXIT_OK = 0  # the crawl went well
 EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected
 EXIT_USAGE = 2  # bad arguments, an unreadable sites file, an unreachable database
 EXIT_FAILED = 3  # the crawl found nothing where items were expected: has the layout changed?
+EXIT_LOCKED = 4  # another crawl holds the archive's lock
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM, as shells report a SIGINT
 
 EPILOG = f"""\
@@ -33,9 +40,14 @@ exit codes of crawl:
   {EXIT_OK}  all went well
   {EXIT_PARTIAL}  finished, but some pages failed or were rejected (see `mfa-archive rejects`)
   {EXIT_USAGE}  usage error: bad arguments, unreadable sites file, unreachable database
-  {EXIT_FAILED}  found nothing where items were expected (the layout may have changed),
-     or the archive stopped taking writes
+  {EXIT_FAILED}  found nothing where items were expected: a listing's first page without
+     items, or most articles unreadable (the layout may have changed); or the
+     archive stopped taking writes
+  {EXIT_LOCKED}  another crawl holds the archive's lock; nothing was done
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGTERM); what was fetched is kept
+
+The last line crawl prints is a one-line summary beginning with its status
+(ok, partial, failed, interrupted, locked), for cron mail and monitoring.
 
 The archive is --db, else ${DATABASE_ENV}, else sqlite:///data/archive.db.
 """
@@ -65,6 +77,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _not_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mfa-archive",
@@ -78,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser(
         "crawl",
         help="crawl the sites into the archive",
-        description="Crawl every listing page and article of the chosen sites into the archive.",
+        description="Crawl the chosen sites' listings and articles into the archive. By "
+        "default the crawl is incremental: it requests only articles the archive does not "
+        "have (and those published in the last --recheck-days), and stops one listing page "
+        "after a page of known items.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -91,6 +116,28 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument(
         "--max-pages", type=_positive, metavar="N", help="listing pages per site and language"
     )
+    crawl.add_argument(
+        "--full",
+        action="store_true",
+        help="read every listing page and request every article again (a sweep for edits)",
+    )
+    crawl.add_argument(
+        "--since", type=_date, help="only articles the listings date on or after YYYY-MM-DD"
+    )
+    crawl.add_argument(
+        "--recheck-days",
+        type=_not_negative,
+        default=DEFAULT_RECHECK_DAYS,
+        metavar="N",
+        help="request known articles published in the last N days again, when corrections "
+        f"happen (default {DEFAULT_RECHECK_DAYS}; 0: none)",
+    )
+    crawl.add_argument(
+        "--retry-rejects",
+        action="store_true",
+        help="request pages rejected by earlier crawls again (failed downloads always are)",
+    )
+    crawl.add_argument("--log-file", type=Path, metavar="PATH", help="append the full log here")
     crawl.add_argument("-v", "--verbose", action="store_true", help="log Scrapy's INFO lines")
     crawl.set_defaults(handler=cmd_crawl)
 
@@ -189,22 +236,61 @@ def print_json_lines(records: Iterable[dict[str, Any]], out: TextIO = sys.stdout
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from crawler.spiders.press import PressSpider
     from storage.reports import get_run
 
     languages = args.lang or ()
     load_sites(args.sites).select(args.site, languages)  # a bad choice fails here, not mid-crawl
     url = database_url(args.db)
     engine = open_archive(url, must_exist=False)
+    try:
+        with archive_lock(engine):
+            crawler = _run_crawler(args, url, languages)
+    except ArchiveLockedError as exc:
+        print(f"mfa-archive: error: {exc}", file=sys.stderr)
+        print(f"locked: another crawl holds the archive; nothing done ({exc})")
+        return EXIT_LOCKED
 
+    run_id = crawler.stats.get_value("mfa/run_id") if crawler.stats else None
+    if run_id is None:
+        print("mfa-archive: error: the crawl did not start (see the log above)", file=sys.stderr)
+        print("failed: the crawl did not start")
+        return EXIT_FAILED
+    run = get_run(engine, run_id)
+    if archive_error := crawler.stats.get_value("mfa/archive_error"):
+        print(f"mfa-archive: error: the archive stopped taking writes: {archive_error}",
+              file=sys.stderr)  # fmt: skip
+    line = summary_line(run)
+    logging.getLogger("mfa_archive").info("%s", line)  # the log file ends with it too
+    print(line)
+    codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
+    return codes.get(run["status"], EXIT_FAILED)
+
+
+def _run_crawler(args: argparse.Namespace, url: str, languages: Sequence[str]) -> Crawler:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.spiders.press import PressSpider
+
+    console_level = logging.INFO if args.verbose else logging.WARNING
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("MFA_ARCHIVE_DB", url, priority="cmdline")
-    settings.set("LOG_LEVEL", "INFO" if args.verbose else "WARNING", priority="cmdline")
+    if args.log_file:
+        args.log_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("LOG_FILE", str(args.log_file), priority="cmdline")
+        settings.set("LOG_FILE_APPEND", True, priority="cmdline")
+        settings.set("LOG_LEVEL", "DEBUG" if args.verbose else "INFO", priority="cmdline")
+    else:
+        settings.set("LOG_LEVEL", logging.getLevelName(console_level), priority="cmdline")
     process = CrawlerProcess(settings)
+    if args.log_file:
+        # Scrapy logs to the file only; warnings and errors still reach the
+        # terminal (or the cron mail).
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(console_level)
+        console.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+        logging.getLogger().addHandler(console)
     crawler = process.create_crawler(PressSpider)
     process.crawl(
         crawler,
@@ -212,20 +298,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         site=",".join(args.site),
         lang=",".join(languages),
         max_pages=args.max_pages,
+        full=args.full,
+        since=args.since.isoformat() if args.since else None,
+        recheck_days=args.recheck_days,
+        retry_rejects=args.retry_rejects,
     )
     process.start()
-
-    run_id = crawler.stats.get_value("mfa/run_id") if crawler.stats else None
-    if run_id is None:
-        print("mfa-archive: error: the crawl did not start (see the log above)", file=sys.stderr)
-        return EXIT_FAILED
-    run = get_run(engine, run_id)
-    if archive_error := crawler.stats.get_value("mfa/archive_error"):
-        print(f"mfa-archive: error: the archive stopped taking writes: {archive_error}",
-              file=sys.stderr)  # fmt: skip
-    print(summary_line(run))
-    codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
-    return codes.get(run["status"], EXIT_FAILED)
+    return crawler
 
 
 def summary_line(run: dict[str, Any]) -> str:

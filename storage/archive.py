@@ -29,7 +29,7 @@ from storage.dedup import (
     source_rank,
     window,
 )
-from storage.models import CrawlRun, Document, Reject, Source
+from storage.models import CrawlRun, Document, DocumentRevision, Reject, Source
 from storage.types import utcnow
 from storage.urls import canonical_url
 
@@ -78,7 +78,7 @@ class Match:
 
 class Outcome(enum.StrEnum):
     NEW = "new"  # a document the archive did not have
-    UPDATED = "updated"  # a known URL whose new text changed its document
+    UPDATED = "updated"  # a known URL whose new text changed its document: a revision
     UNCHANGED = "unchanged"  # a known URL whose document stays as it was
     MERGED = "merged"  # a new URL carrying a document the archive has: a new source
 
@@ -115,11 +115,17 @@ class Archive:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
-    def start_run(self, sites: Iterable[str], languages: Iterable[str]) -> int:
+    def start_run(self, sites: Iterable[str], languages: Iterable[str], mode: str = "full") -> int:
+        """A new run; runs still marked running died without finishing (the
+        caller holds the archive's lock, storage.lock, so none is alive)."""
         with self._sessions.begin() as session:
+            session.execute(
+                update(CrawlRun).where(CrawlRun.status == "running").values(status="killed")
+            )
             run = CrawlRun(
                 started_at=utcnow(),
                 status="running",
+                mode=mode,
                 sites=",".join(sites),
                 languages=",".join(languages),
             )
@@ -218,6 +224,9 @@ class _Doc:
     content_hash: str
     release_key: str | None
     rank: _Rank  # of its primary source
+    revision: int = 1  # the current text's number in the edit history
+    recorded_at: dt.datetime | None = None  # when the current text was archived
+    changed_at: dt.datetime | None = None  # when it replaced an earlier text
     dirty: bool = False  # text to write back (existing documents)
 
 
@@ -255,6 +264,7 @@ class _Batch:
         self.new_documents: list[_Doc] = []
         self.new_sources: list[tuple[_Doc, dict[str, Any]]] = []
         self.changed_sources: list[dict[str, Any]] = []
+        self.revisions: list[dict[str, Any]] = []  # superseded texts
         self.seen_sources: list[int] = []
         self.seen_documents: set[int] = set()
 
@@ -267,6 +277,7 @@ class _Batch:
         days = {day for record in records for day in window(record.published_on)}
         languages = {record.lang for record in records}
         columns = (Document.id, Document.lang, Document.content_hash, Document.release_key,
+                   Document.revision, Document.first_seen, Document.changed_at,
                    *(getattr(Document, name) for name in _TEXT_COLUMNS))  # fmt: skip
         # One indexed lookup per key: SQLite scans the table for an OR of them.
         lookups = [
@@ -286,7 +297,8 @@ class _Batch:
             ranks[row.document_id] = min(rank, ranks.get(row.document_id, rank))
         for row in rows:
             doc = _Doc(row.id, {name: getattr(row, name) for name in _TEXT_COLUMNS}, row.lang,
-                       row.content_hash, row.release_key, ranks[row.id])  # fmt: skip
+                       row.content_hash, row.release_key, ranks[row.id], row.revision,
+                       row.changed_at or row.first_seen, row.changed_at)  # fmt: skip
             self.docs[row.id] = doc
             self._index(doc)
 
@@ -363,8 +375,20 @@ class _Batch:
                                      "source_title": record.title_as_published or record.title,
                                      "published_on": record.published_on})  # fmt: skip
         doc = self.docs[document_id]
-        if rank > doc.rank:
-            return Outcome.UNCHANGED  # another copy is primary; this one is recorded
+        if rank > doc.rank or doc.content_hash == digest:
+            # Another copy is primary, or this copy now says what the document
+            # says: the copy's new text is recorded, the document stays.
+            return Outcome.UNCHANGED
+        # The ministry edited the statement: the text it replaces is kept.
+        assert doc.id is not None and doc.recorded_at is not None
+        self.revisions.append({
+            "document_id": doc.id, "revision": doc.revision, "title": doc.text["title"],
+            "body": doc.text["body"], "body_html": doc.text["body_html"],
+            "content_hash": doc.content_hash, "recorded_at": doc.recorded_at,
+            "replaced_at": self.now, "replaced_in_run_id": self.run_id,
+        })  # fmt: skip
+        doc.revision += 1
+        doc.recorded_at = doc.changed_at = self.now
         doc.text, doc.content_hash, doc.rank, doc.dirty = _text_of(record), digest, rank, True
         return Outcome.UPDATED
 
@@ -409,10 +433,14 @@ class _Batch:
                 .where(Document.id == bindparam("doc_id"))
                 .values({name: bindparam(name) for name in _TEXT_COLUMNS}
                         | {"content_hash": bindparam("digest"),
-                           "release_key": bindparam("release"), "updated_at": self.now}),
+                           "release_key": bindparam("release"), "updated_at": self.now,
+                           "revision": bindparam("rev"), "changed_at": bindparam("changed")}),
                 [{**doc.text, "doc_id": doc.id, "digest": doc.content_hash,
-                  "release": doc.release_key} for doc in dirty],
+                  "release": doc.release_key, "rev": doc.revision, "changed": doc.changed_at}
+                 for doc in dirty],
             )  # fmt: skip
+        if self.revisions:
+            execute(insert(DocumentRevision), self.revisions)
         if self.changed_sources:
             execute(
                 update(Source)

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -38,7 +48,9 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime | None]
-    status: Mapped[str] = mapped_column(String(16))  # running | ok | partial | failed
+    # running | ok | partial | failed | interrupted | killed (found running, lock free)
+    status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16), server_default="full")  # full | incremental
     sites: Mapped[str]  # comma-separated site names
     languages: Mapped[str]  # comma-separated languages
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
@@ -76,7 +88,12 @@ class Document(Base):
     release_key: Mapped[str | None] = mapped_column(String(160))
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
-    updated_at: Mapped[dt.datetime]  # last change of title or body
+    updated_at: Mapped[dt.datetime]  # last write of any text column
+    # The edit history: the current text is revision `revision`; earlier ones
+    # are in document_revisions. changed_at: when the current text replaced
+    # an earlier one (None for a document never edited).
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    changed_at: Mapped[dt.datetime | None]
 
     sources: Mapped[list[Source]] = relationship(
         back_populates="document", order_by="Source.id", cascade="all, delete-orphan"
@@ -108,6 +125,38 @@ class Source(Base):
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 
     document: Mapped[Document] = relationship(back_populates="sources")
+
+
+class DocumentRevision(Base):
+    """An earlier text of a document, kept when the ministry edited the statement."""
+
+    __tablename__ = "document_revisions"
+    __table_args__ = (UniqueConstraint("document_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)  # 1: the text first archived
+    title: Mapped[str]
+    body: Mapped[str]
+    body_html: Mapped[str]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]  # when this text was first archived
+    replaced_at: Mapped[dt.datetime]  # when the next revision replaced it
+    replaced_in_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+
+
+class Listing(Base):
+    """Where incremental crawls stand on one site's listing in one language."""
+
+    __tablename__ = "listings"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2), primary_key=True)
+    # The last time a crawl read this listing to its end (or to where earlier
+    # crawls had been); None: never, or a page failed since, so the next crawl
+    # walks the whole listing again rather than trusting the stop rule.
+    walked_at: Mapped[dt.datetime | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 
 
 class Reject(Base):

@@ -170,10 +170,10 @@ def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, db_url
     assert listing.count("/ru/news") == 1
 
 
-def test_a_second_crawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, db_url, db_path):
+def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, db_url, db_path):
     run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
     documents_before, sources_before, rejects_before, _ = archive_contents(db_path)
-    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
+    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--full")
     assert result.returncode == 1, result.stderr
     documents, sources, rejects, runs = archive_contents(db_path)
     assert documents.keys() == documents_before.keys()

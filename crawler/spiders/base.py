@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
 
 from crawler.exceptions import ConfigError
+from crawler.settings import MFA_RECHECK_DAYS
 from crawler.sites import SitesConfig, load_sites, parse_languages
+
+
+def _flag(value: str | bool | None) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -25,6 +31,20 @@ class ArchiveSpider(scrapy.Spider):
         Comma-separated languages (az, en, ru); default each site's own.
     max_pages
         Listing pages to read per site and language at most; default all.
+    full
+        "1": read every listing page and request every article again, known or
+        not (how an operator sweeps the archive for edits). Default: an
+        incremental crawl, which stops where earlier crawls have been.
+    since
+        YYYY-MM-DD: leave out articles the listing dates before this day, and
+        stop a listing at its first page that is all older.
+    recheck_days
+        Known articles published in the last N days are requested again, since
+        that is when the ministry corrects its statements. Default: the
+        MFA_RECHECK_DAYS setting (7); 0: none.
+    retry_rejects
+        "1": request pages rejected by earlier crawls again (failed downloads
+        are always retried).
 
     The sites file's [crawl] table (download_delay, autothrottle,
     retry_backoff) overrides the politeness settings for this crawl.
@@ -37,6 +57,10 @@ class ArchiveSpider(scrapy.Spider):
         site: str | None = None,
         lang: str | None = None,
         max_pages: str | int | None = None,
+        full: str | bool = False,
+        since: str | dt.date | None = None,
+        recheck_days: str | int | None = None,
+        retry_rejects: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -51,11 +75,26 @@ class ArchiveSpider(scrapy.Spider):
             raise ConfigError(f"max_pages must be a whole number, got {max_pages!r}") from exc
         if self.max_pages is not None and self.max_pages < 1:
             raise ConfigError("max_pages must be at least 1")
+        self.full = _flag(full)
+        self.mode = "full" if self.full else "incremental"
+        self.retry_rejects = _flag(retry_rejects)
+        try:
+            self.since = dt.date.fromisoformat(str(since)) if since else None
+        except ValueError as exc:
+            raise ConfigError(f"since must be a date (YYYY-MM-DD), got {since!r}") from exc
+        try:
+            self.recheck_days = int(recheck_days if recheck_days is not None else MFA_RECHECK_DAYS)
+        except ValueError as exc:
+            raise ConfigError(f"recheck_days must be a whole number, got {recheck_days!r}") from exc
+        if self.recheck_days < 0:
+            raise ConfigError("recheck_days must be 0 or more")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
         if kwargs.get("sites_file") is None:
             kwargs["sites_file"] = crawler.settings.get("MFA_SITES_FILE")
+        if kwargs.get("recheck_days") is None:
+            kwargs["recheck_days"] = crawler.settings.getint("MFA_RECHECK_DAYS")
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are still open here (Crawler.crawl applies them after
         # creating the spider), so the sites file's politeness takes effect.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,10 +22,14 @@ from crawler.items import (
     ListingEntry,
     RejectedPage,
 )
+from crawler.normalize.dates import parse_site_date
 from crawler.pages import LAYOUTS
 from crawler.sites import Site
 from crawler.spiders.base import ArchiveSpider
-from storage.urls import strip_tracking
+from storage.engine import make_engine
+from storage.state import CrawlState, load_crawl_state, record_listings
+from storage.types import utcnow
+from storage.urls import canonical_url, strip_tracking
 
 # Articles before further listing pages: the queue stays short, and a crawl
 # stopped early has whole pages behind it rather than a long list of links.
@@ -37,6 +42,12 @@ class PressSpider(ArchiveSpider):
     A listing ends at a page with no items, a 404, or a page that leads back
     to one already seen (a redirect to page 1, or the same items again).
     What a listing says of a link (date, category) travels with its request.
+
+    Incremental (the default): articles archived or rejected by earlier
+    crawls are not requested again, except those published in the last
+    recheck_days; and on a listing an earlier crawl read to the end, the
+    crawl stops one page (the overlap) after a page of known items. A listing
+    broken off by a failed page, a kill or --max-pages is read whole next time.
     """
 
     name = "press"
@@ -46,11 +57,57 @@ class PressSpider(ArchiveSpider):
         # (site, lang) -> pages read, and the item sets they showed
         self._pages_seen: dict[tuple[str, str], set[int]] = {}
         self._item_sets_seen: dict[tuple[str, str], set[frozenset[str]]] = {}
+        self.state = CrawlState()
+        # (site, lang) listings whose last page was all known: the next is the overlap
+        self._caught_up: set[tuple[str, str]] = set()
+        # (site, lang) -> read to the end (or caught up) / broken off at a failed page
+        self.listing_outcomes: dict[tuple[str, str], bool] = {}
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.crawler.stats.get_value("mfa/locked"):
+            return  # another crawl holds the archive: this one touches nothing
+        self._load_state()
         for site in self.sites.sites:
             for lang in site.languages:
                 yield self.listing_request(site, lang, 1)
+
+    def _load_state(self) -> None:
+        engine = make_engine(self.settings.get("MFA_ARCHIVE_DB"))
+        try:
+            names = [site.name for site in self.sites.sites]
+            if not self.full:
+                recheck_since = (
+                    utcnow().date() - dt.timedelta(days=self.recheck_days)
+                    if self.recheck_days
+                    else None
+                )
+                self.state = load_crawl_state(
+                    engine, names, recheck_since=recheck_since, retry_rejects=self.retry_rejects
+                )
+            # Until this crawl finishes, no listing counts as read to the end:
+            # a crawl killed midway leaves the next one to read them whole.
+            keys = {(site.name, lang) for site in self.sites.sites for lang in site.languages}
+            record_listings(engine, self.crawler.stats.get_value("mfa/run_id"),
+                            dict.fromkeys(keys, False))  # fmt: skip
+        finally:
+            engine.dispose()
+        self.logger.info(
+            "%s crawl: %d known pages, %d to recheck, %d listings walked before",
+            self.mode, len(self.state.known), len(self.state.recheck), len(self.state.walked),
+        )  # fmt: skip
+
+    def closed(self, reason: str) -> None:
+        if reason != "finished" or self.crawler.stats.get_value("mfa/locked"):
+            return
+        engine = make_engine(self.settings.get("MFA_ARCHIVE_DB"))
+        try:
+            record_listings(engine, self.crawler.stats.get_value("mfa/run_id"),
+                            self.listing_outcomes)  # fmt: skip
+        finally:
+            engine.dispose()
+
+    def _ended(self, key: tuple[str, str], walked: bool = True) -> None:
+        self.listing_outcomes[key] = walked and self.listing_outcomes.get(key, True)
 
     def listing_request(self, site: Site, lang: str, page: int) -> Request:
         return Request(
@@ -68,11 +125,13 @@ class PressSpider(ArchiveSpider):
         where = f"{site.name} {lang} listing page {page}"
         if response.status == 404:
             self.logger.info("%s answered 404: end of listing", where)
+            self._ended(key)
             return
         layout = LAYOUTS[site.layout]
         shown = int(url_query_parameter(response.url, layout.page_parameter) or 1)
         if shown in self._pages_seen.setdefault(key, set()):
             self.logger.info("%s leads back to page %d: end of listing", where, shown)
+            self._ended(key)
             return
         self._pages_seen[key].add(shown)
         entries = layout.parse_listing(response.selector, response.url)
@@ -82,8 +141,10 @@ class PressSpider(ArchiveSpider):
                 # the layout may have changed. The run is marked failed.
                 self.logger.error("%s has no items: has the layout changed?", where)
                 self.crawler.stats.inc_value("mfa/empty_first_listing")
+                self._ended(key, walked=False)
             else:
                 self.logger.info("%s has no items: end of listing", where)
+                self._ended(key)
             return
         for entry in entries:
             # Tracking parameters and fragments name no other page: requesting
@@ -92,9 +153,20 @@ class PressSpider(ArchiveSpider):
         urls = frozenset(entry.url for entry in entries)
         if urls in self._item_sets_seen.setdefault(key, set()):
             self.logger.info("%s repeats an earlier page: end of listing", where)
+            self._ended(key)
             return
         self._item_sets_seen[key].add(urls)
+        all_known, all_older = True, True
         for entry in entries:
+            identity = canonical_url(entry.url, site.layout)
+            known = identity in self.state.known
+            all_known = all_known and known
+            if self.since and self._listed_before(entry, lang, self.since):
+                continue
+            all_older = False
+            if known and identity not in self.state.recheck:
+                self.crawler.stats.inc_value("mfa/known_skipped")
+                continue
             # Scrapy's duplicate filter requests each URL once per crawl,
             # however many pages list it.
             yield Request(
@@ -104,13 +176,31 @@ class PressSpider(ArchiveSpider):
                 cb_kwargs={"site": site, "lang": lang, "listing": entry},
                 priority=ARTICLE_PRIORITY,
             )
+        if self.since and all_older:
+            self.logger.info("%s is all older than %s: end of this crawl", where, self.since)
+            return
+        if key in self.state.walked:
+            if key in self._caught_up:
+                self.logger.info("%s was the overlap page: caught up with earlier crawls", where)
+                self._ended(key)
+                return
+            if all_known:
+                self._caught_up.add(key)
         if self.max_pages is None or page < self.max_pages:
             yield self.listing_request(site, lang, page + 1)
+
+    @staticmethod
+    def _listed_before(entry: ListingEntry, lang: str, day: dt.date) -> bool:
+        """Whether the listing dates the entry before day (an unreadable date is not)."""
+        listed = parse_site_date(entry.date_text, lang)
+        return listed is not None and listed < day
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         self.logger.error("listing page %s failed: %s", request.url, failure.getErrorMessage())
         self.crawler.stats.inc_value("mfa/listing_errors")
+        kwargs = request.cb_kwargs
+        self._ended((kwargs["site"].name, kwargs["lang"]), walked=False)
 
     def parse_article(
         self, response: Response, site: Site, lang: str, listing: ListingEntry
