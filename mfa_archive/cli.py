@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -160,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.set_defaults(handler=cmd_export)
+
+    history = commands.add_parser(
+        "history",
+        help="a document's edit history, with a diff of each change",
+        description="Print every stored version of a document and what changed between them.",
+    )
+    history.add_argument("document", metavar="DOCUMENT_ID_OR_URL")
+    history.add_argument("--db", help=db_help)
+    history.add_argument("--json", action="store_true", help="the versions as one JSON object")
+    history.set_defaults(handler=cmd_history)
 
     rejects = commands.add_parser("rejects", help="pages that did not become documents, and why")
     rejects.add_argument("--db", help=db_help)
@@ -376,6 +387,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from storage.history import document_history
+
+    history = document_history(open_archive(args.db, must_exist=True), args.document)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(history), ensure_ascii=False, indent=2, default=str))
+        return EXIT_OK
+    number = f" No:{history.doc_number}" if history.doc_number else ""
+    print(f"document {history.document_id} [{history.lang}]{number}  {history.url}")
+    for version in history.versions:
+        until = (
+            f"replaced {version.replaced_at:%Y-%m-%d %H:%M}" if version.replaced_at else "current"
+        )
+        print(f"  revision {version.revision}: archived {version.recorded_at:%Y-%m-%d %H:%M}, "
+              f"{until}  {version.title}")  # fmt: skip
+    for _, _, lines in history.diffs():
+        print()
+        print("\n".join(lines))
+    return EXIT_OK
+
+
 def cmd_rejects(args: argparse.Namespace) -> int:
     from storage.reports import rejects
 
@@ -408,6 +440,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     )
     print(f"documents by number of sources: {spread}")
     print(f"releases in more than one language: {report['translated_releases']}")
+    print(f"documents edited in the last run: {report['documents_changed_last_run']}")
     kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(report["rejects_by_kind"].items()))
     print(f"rejects: {report['rejects']}" + (f" ({kinds})" if kinds else ""))
     print("last runs:")

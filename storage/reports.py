@@ -9,11 +9,12 @@ from sqlalchemy import Engine, extract, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.dedup import source_rank
-from storage.models import CrawlRun, Document, Reject, Source
+from storage.models import CrawlRun, Document, DocumentRevision, Reject, Source
 
 EXPORT_FIELDS = (
     "id", "lang", "doc_number", "title", "category", "published_on", "body", "body_html",
     "url", "sources", "release", "translations", "content_hash", "first_seen", "last_seen",
+    "revisions", "last_changed",
 )  # fmt: skip
 
 
@@ -71,6 +72,8 @@ def export_records(engine: Engine, batch_size: int = 500) -> Iterator[dict[str, 
                 "content_hash": document.content_hash,
                 "first_seen": document.first_seen.isoformat(),
                 "last_seen": document.last_seen.isoformat(),
+                "revisions": document.revision,  # stored versions: 1 if never edited
+                "last_changed": document.changed_at.isoformat() if document.changed_at else None,
             }
 
 
@@ -98,6 +101,7 @@ def run_record(run: CrawlRun) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "status": run.status,
+        "mode": run.mode,
         "sites": run.sites,
         "languages": run.languages,
         "pages_fetched": run.pages_fetched,
@@ -147,7 +151,16 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
             kind: n
             for kind, n in session.execute(select(Reject.kind, func.count()).group_by(Reject.kind))
         }
-        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(last_runs))
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(last_runs)))
+        changed = (
+            session.scalar(
+                select(func.count(DocumentRevision.document_id.distinct())).where(
+                    DocumentRevision.replaced_in_run_id == runs[0].id
+                )
+            )
+            if runs
+            else 0
+        )
         return {
             "documents": documents,
             "documents_by_language_and_year": by_lang_year,
@@ -163,6 +176,7 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
                     .subquery()
                 )
             ),
+            "documents_changed_last_run": changed,  # edited statements, new revisions
             "rejects": sum(by_kind.values()),
             "rejects_by_kind": by_kind,
             "last_runs": [run_record(run) for run in runs],

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from mfa_archive.replica.generate import generate_replica
 from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,3 +78,25 @@ def run_cli(
         env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+@contextmanager
+def generated_replica(
+    tmp_path: Path,
+    per_language: int,
+    prepare: Callable[[Path], None] | None = None,
+    per_page: int = 20,
+) -> Iterator[tuple[ReplicaServer, Path, list]]:
+    """A generated replica (main site, en) served on a free port, and its sites file."""
+    root = tmp_path / "replica"
+    cases = generate_replica(root, per_language=per_language, per_page=per_page)
+    if prepare is not None:
+        prepare(root)
+    server = ReplicaServer(root)
+    server.start()
+    sites = tmp_path / "sites.toml"
+    sites.write_text(server.sites_toml(), encoding="utf-8")
+    try:
+        yield server, sites, cases
+    finally:
+        server.stop()

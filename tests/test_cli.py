@@ -23,6 +23,8 @@ def assert_usage_error(result, message):
     [
         (["crawl", "--lang", "fr"], "unknown language 'fr'"),
         (["crawl", "--max-pages", "0"], "must be at least 1"),
+        (["crawl", "--recheck-days", "-1"], "must be 0 or more, got -1"),
+        (["crawl", "--since", "last week"], "not a date (YYYY-MM-DD): 'last week'"),
         (["search", "x", "--since", "2020-13-01"], "not a date (YYYY-MM-DD): '2020-13-01'"),
         (["search", "x", "--until", "yesterday"], "not a date"),
         (["export", "--format", "xml"], "invalid choice: 'xml'"),
@@ -75,8 +77,28 @@ def test_environment_variable_names_the_archive(tmp_path):
 def test_help_documents_the_exit_codes():
     result = run_cli("crawl", "--help")
     assert result.returncode == 0
-    for line in ("0  all went well", "1  finished, but some", "2  usage error", "3  found nothing"):
+    for line in ("0  all went well", "1  finished, but some", "2  usage error", "3  found nothing",
+                 "4  another crawl holds the archive's lock"):  # fmt: skip
         assert line in result.stdout
+
+
+def test_history_of_an_unknown_document(crawled):
+    db, _ = crawled
+    assert_usage_error(
+        run_cli("history", "--db", db, "999999"), "no document 999999 in the archive"
+    )
+    assert_usage_error(
+        run_cli("history", "--db", db, "https://mfa.gov.az/en/news/nowhere"),
+        "no document https://mfa.gov.az/en/news/nowhere in the archive",
+    )
+
+
+def test_history_of_a_document_never_edited(crawled):
+    db, _ = crawled
+    result = run_cli("history", "--db", db, "1")
+    assert result.returncode == 0, result.stderr
+    assert "revision 1: archived" in result.stdout and ", current" in result.stdout
+    assert "@@" not in result.stdout  # no diff: nothing changed
 
 
 @pytest.fixture(scope="module")

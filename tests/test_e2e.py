@@ -10,13 +10,11 @@ import subprocess
 import sys
 import time
 import tomllib
-from contextlib import contextmanager
 
 import pytest
 
-from mfa_archive.replica.generate import generate_replica
 from mfa_archive.replica.server import ReplicaServer
-from tests.conftest import CASES, FIXTURES, ROOT, load_case, run_cli
+from tests.conftest import CASES, FIXTURES, ROOT, generated_replica, load_case, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -70,23 +68,6 @@ def assert_consistent(db_path):
         (documents,) = db.execute("SELECT count(*) FROM documents").fetchone()
         (indexed,) = db.execute("SELECT count(*) FROM documents_fts").fetchone()
         assert indexed == documents
-
-
-@contextmanager
-def generated_replica(tmp_path, per_language, prepare=None):
-    """A generated replica (main site, en) served on a free port, and its sites file."""
-    root = tmp_path / "replica"
-    cases = generate_replica(root, per_language=per_language)
-    if prepare is not None:
-        prepare(root)
-    server = ReplicaServer(root)
-    server.start()
-    sites = tmp_path / "sites.toml"
-    sites.write_text(server.sites_toml(), encoding="utf-8")
-    try:
-        yield server, sites, cases
-    finally:
-        server.stop()
 
 
 def start_crawl(db_path, sites, **popen) -> subprocess.Popen:
@@ -226,9 +207,25 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
 
         result = run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites))
         assert result.returncode == 0, result.stderr
-    documents, sources, _, _ = archive_contents(db_path)
+        uninterrupted = tmp_path / "uninterrupted.db"
+        run_cli("crawl", "--db", f"sqlite:///{uninterrupted}", "--sites", str(sites))
+    documents, sources, _, runs = archive_contents(db_path)
     assert len(documents) == len(sources) == len(cases)
     assert_consistent(db_path)
+    assert [run["status"] for run in runs] == ["killed", "ok"]  # the lock died with it
+    assert archive_text(db_path) == archive_text(uninterrupted)
+
+
+def archive_text(db_path):
+    """What an archive holds, without ids and times: each document with its sources."""
+    with sqlite3.connect(db_path) as db:
+        return sorted(
+            db.execute(
+                "SELECT d.lang, d.doc_number, d.title, d.published_on, d.body, d.body_html, "
+                "d.content_hash, d.release_key, d.revision, group_concat(s.url, ' ') "
+                "FROM documents d JOIN sources s ON s.document_id = d.id GROUP BY d.id"
+            )
+        )
 
 
 def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, db_url):

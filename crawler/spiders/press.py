@@ -46,8 +46,11 @@ class PressSpider(ArchiveSpider):
     Incremental (the default): articles archived or rejected by earlier
     crawls are not requested again, except those published in the last
     recheck_days; and on a listing an earlier crawl read to the end, the
-    crawl stops one page (the overlap) after a page of known items. A listing
-    broken off by a failed page, a kill or --max-pages is read whole next time.
+    crawl stops at an overlap page: the first page of known items after pages
+    with new ones, or, when the first page holds nothing new, the page after
+    it. So a refresh reads the pages with new items plus one, and two when
+    nothing is new. A listing broken off by a failed page, a kill or
+    --max-pages is read whole next time.
     """
 
     name = "press"
@@ -58,8 +61,10 @@ class PressSpider(ArchiveSpider):
         self._pages_seen: dict[tuple[str, str], set[int]] = {}
         self._item_sets_seen: dict[tuple[str, str], set[frozenset[str]]] = {}
         self.state = CrawlState()
-        # (site, lang) listings whose last page was all known: the next is the overlap
+        # (site, lang) listings whose first page was all known: the next is the overlap
         self._caught_up: set[tuple[str, str]] = set()
+        # (site, lang) listings with new items on a page read so far
+        self._news_seen: set[tuple[str, str]] = set()
         # (site, lang) -> read to the end (or caught up) / broken off at a failed page
         self.listing_outcomes: dict[tuple[str, str], bool] = {}
 
@@ -180,12 +185,16 @@ class PressSpider(ArchiveSpider):
             self.logger.info("%s is all older than %s: end of this crawl", where, self.since)
             return
         if key in self.state.walked:
-            if key in self._caught_up:
+            # The overlap: the first page of known items after new ones, or the
+            # page after a first page that held nothing new.
+            if (all_known and key in self._news_seen) or key in self._caught_up:
                 self.logger.info("%s was the overlap page: caught up with earlier crawls", where)
                 self._ended(key)
                 return
             if all_known:
                 self._caught_up.add(key)
+            else:
+                self._news_seen.add(key)
         if self.max_pages is None or page < self.max_pages:
             yield self.listing_request(site, lang, page + 1)
 

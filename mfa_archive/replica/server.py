@@ -157,6 +157,18 @@ class ReplicaServer:
             thread.start()
             self._threads.append(thread)
 
+    def switch(self, root: Path) -> None:
+        """Serve another replica directory (a later snapshot of the same sites)
+        on the same ports: the site as it changed between two crawls."""
+        later = load_sites(root)
+        if later.keys() != self.sites.keys():
+            raise ValueError(f"{root} holds other sites: {sorted(later)}")
+        for name, site in self.sites.items():
+            site.routes = later[name].routes
+            site.redirects = later[name].redirects
+            site.statuses = later[name].statuses
+        self.root = root
+
     def stop(self) -> None:
         for site in self.sites.values():
             if site.server is not None:
