@@ -29,6 +29,7 @@ from storage.dedup import (
     source_rank,
     window,
 )
+from storage.engine import upsert
 from storage.models import CrawlRun, Document, DocumentRevision, Reject, Source
 from storage.types import utcnow
 from storage.urls import canonical_url
@@ -178,17 +179,17 @@ class Archive:
     def record_reject(self, reject: RejectRecord, run_id: int | None = None) -> None:
         """Remember why a listed link is not in the archive (one row per URL, latest reason)."""
         now = utcnow()
-        canonical = canonical_url(reject.url, reject.layout)
-        with self._sessions.begin() as session:
-            row = session.scalars(
-                select(Reject).where(Reject.canonical_url == canonical)
-            ).one_or_none()
-            if row is None:
-                row = Reject(url=reject.url, canonical_url=canonical, first_seen=now)
-                session.add(row)
-            row.site, row.lang = reject.site, reject.lang
-            row.kind, row.reason = reject.kind, reject.reason
-            row.run_id, row.last_seen = run_id, now
+        row = {
+            "url": reject.url, "canonical_url": canonical_url(reject.url, reject.layout),
+            "site": reject.site, "lang": reject.lang, "kind": reject.kind,
+            "reason": reject.reason, "run_id": run_id, "first_seen": now, "last_seen": now,
+        }  # fmt: skip
+        with self.engine.begin() as connection:
+            connection.execute(
+                upsert(connection, Reject, [Reject.canonical_url],
+                       ["site", "lang", "kind", "reason", "run_id", "last_seen"]),
+                row,
+            )  # fmt: skip
 
 
 _Item = tuple[str, str, DocumentRecord]  # canonical URL, content hash, record
@@ -262,10 +263,9 @@ class _Batch:
         self._load_candidates(records, {doc_id for _, doc_id, _ in self.known_urls.values()},
                               {digest for _, digest, _ in items})  # fmt: skip
         self.new_documents: list[_Doc] = []
-        self.new_sources: list[tuple[_Doc, dict[str, Any]]] = []
-        self.changed_sources: list[dict[str, Any]] = []
+        # Every copy of the chunk, new or seen again: (its document, its row)
+        self.sources: list[tuple[_Doc | int, dict[str, Any]]] = []
         self.revisions: list[dict[str, Any]] = []  # superseded texts
-        self.seen_sources: list[int] = []
         self.seen_documents: set[int] = set()
 
     def _load_candidates(
@@ -339,15 +339,20 @@ class _Batch:
         else:
             self._absorb(doc, record, digest, rank)
             outcome = Outcome.MERGED
-        self.new_sources.append((doc, {
+        self.sources.append((doc, self._source_row(url, digest, record, rule, score)))
+        return outcome
+
+    def _source_row(
+        self, url: str, digest: str, record: DocumentRecord, rule: str, score: float | None
+    ) -> dict[str, Any]:
+        return {
             "site": record.site, "canonical_url": url,
             "url": f"{record.url}#{record.part}" if record.part else record.url,
             "layout": record.layout, "title": record.title_as_published or record.title,
             "published_on": record.published_on, "content_hash": digest,
             "match_rule": rule, "similarity": score,
             "first_seen": self.now, "last_seen": self.now, "last_run_id": self.run_id,
-        }))  # fmt: skip
-        return outcome
+        }  # fmt: skip
 
     def _absorb(self, doc: _Doc, record: DocumentRecord, digest: str, rank: _Rank) -> None:
         """A new copy of doc: the more primary copy's text is the document's."""
@@ -366,14 +371,12 @@ class _Batch:
             doc.dirty = doc.dirty or (dict(doc.text), doc.release_key) != before
 
     def _refresh(self, url: str, digest: str, record: DocumentRecord, rank: _Rank) -> Outcome:
-        source_id, document_id, copy_digest = self.known_urls[url]
-        self.seen_sources.append(source_id)
+        _, document_id, copy_digest = self.known_urls[url]
+        # Written as an upsert: what the copy says now, and when it was seen.
+        self.sources.append((document_id, self._source_row(url, digest, record, RULE_URL, None)))
         self.seen_documents.add(document_id)
         if copy_digest == digest:
             return Outcome.UNCHANGED
-        self.changed_sources.append({"source_id": source_id, "digest": digest,
-                                     "source_title": record.title_as_published or record.title,
-                                     "published_on": record.published_on})  # fmt: skip
         doc = self.docs[document_id]
         if rank > doc.rank or doc.content_hash == digest:
             # Another copy is primary, or this copy now says what the document
@@ -423,9 +426,13 @@ class _Batch:
         execute = self.connection.execute
         if self.new_documents:
             self._insert_documents()
-        if self.new_sources:
-            execute(insert(Source),
-                    [{**values, "document_id": doc.id} for doc, values in self.new_sources])  # fmt: skip
+        if self.sources:
+            execute(
+                upsert(self.connection, Source, [Source.canonical_url],
+                       ["title", "published_on", "content_hash", "last_seen", "last_run_id"]),
+                [{**values, "document_id": doc if isinstance(doc, int) else doc.id}
+                 for doc, values in self.sources],
+            )  # fmt: skip
         dirty = [doc for doc in self.docs.values() if doc.dirty]
         if dirty:
             execute(
@@ -440,21 +447,11 @@ class _Batch:
                  for doc in dirty],
             )  # fmt: skip
         if self.revisions:
-            execute(insert(DocumentRevision), self.revisions)
-        if self.changed_sources:
             execute(
-                update(Source)
-                .where(Source.id == bindparam("source_id"))
-                .values(content_hash=bindparam("digest"), title=bindparam("source_title"),
-                        published_on=bindparam("published_on")),
-                self.changed_sources,
+                upsert(self.connection, DocumentRevision,
+                       [DocumentRevision.document_id, DocumentRevision.revision]),
+                self.revisions,
             )  # fmt: skip
-        if self.seen_sources:
-            execute(
-                update(Source)
-                .where(Source.id.in_(self.seen_sources))
-                .values(last_seen=self.now, last_run_id=self.run_id)
-            )
         if self.seen_documents:
             execute(
                 update(Document)

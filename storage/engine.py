@@ -6,12 +6,16 @@ No engine exists at import time; callers make one from a URL.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Column, Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.dml import Insert
 
 from crawler.exceptions import DatabaseError
 
@@ -72,3 +76,21 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def upsert(
+    bind: Connection | Engine,
+    model: type,
+    conflict: Sequence[InstrumentedAttribute[Any] | Column[Any]],
+    update: Sequence[str] = (),
+) -> Insert:
+    """INSERT ... ON CONFLICT in the backend's own dialect (SQLite and PostgreSQL
+    spell it alike): on a row whose conflict columns exist, set the update
+    columns to the new values, or with none, leave the row alone."""
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    if not update:
+        return statement.on_conflict_do_nothing(index_elements=list(conflict))
+    return statement.on_conflict_do_update(
+        index_elements=list(conflict), set_={name: statement.excluded[name] for name in update}
+    )

@@ -17,10 +17,19 @@ from crawler.exceptions import DatabaseError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+# Made by hand in the migrations, for full-text search: SQLite's FTS5 table
+# (and its shadow tables), PostgreSQL's generated tsvector and its index.
+SEARCH_OBJECTS = {"column": ("search_vector",), "index": ("ix_documents_search_vector",)}
+
+
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic's filter: FTS5 virtual tables and their shadow tables are made
-    by hand in the migrations; autogenerate and `alembic check` must not see them."""
-    return not (type_ == "table" and name is not None and name.startswith("documents_fts"))
+    """Alembic's filter: autogenerate and `alembic check` must not see the
+    search objects, which no model describes."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith("documents_fts")
+    return name not in SEARCH_OBJECTS.get(type_, ())
 
 
 def alembic_config() -> Config:

@@ -1,20 +1,38 @@
 """Full-text search over the archive: ranked hits with a highlighted snippet.
 
-SQLite FTS5 query syntax applies: words, "exact phrases", OR, NOT, prefix*.
+The Python API behind `mfa-archive search`, for consumers who import the
+package::
+
+    from storage.engine import make_engine
+    from storage.search import search
+
+    hits = search(make_engine("sqlite:///data/archive.db"), '"peace process" OR Khojaly',
+                  languages=["en"], since=dt.date(2020, 1, 1), limit=20, offset=0)
+    for hit in hits:
+        print(hit.published_on, hit.title, hit.url, hit.snippet)
+
+One query syntax on both backends: words (all must match), "exact phrases",
+OR, NOT (``a NOT b``), prefix* and parentheses. SQLite runs it on the FTS5
+table (diacritics folded); PostgreSQL on each document's tsvector in its
+language's configuration (english and russian stemmed; Azerbaijani unaccented).
+A query that is not valid syntax raises SearchQueryError.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Date, Engine, bindparam, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from crawler.exceptions import DatabaseError, SearchQueryError
 
 HIGHLIGHT = ("[", "]")
+SNIPPET_WORDS = 24
 
 
 @dataclass(frozen=True)
@@ -25,22 +43,8 @@ class SearchHit:
     title: str
     published_on: dt.date
     url: str  # the primary source
-    snippet: str  # a passage of the body, matches between HIGHLIGHT marks
-    rank: float  # lower is better (bm25)
-
-
-# bm25 weights: a match in the title counts five times one in the body.
-_SQLITE_SEARCH = """
-SELECT d.id, d.lang, d.doc_number, d.title, d.published_on,
-       (SELECT s.url FROM sources s WHERE s.document_id = d.id  -- the primary source
-        ORDER BY s.layout != 'main', s.published_on, s.canonical_url LIMIT 1) AS url,
-       snippet(documents_fts, 1, :open, :close, '…', 24) AS snippet,
-       bm25(documents_fts, 5.0, 1.0) AS rank
-FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid
-WHERE documents_fts MATCH :query {filters}
-ORDER BY rank, d.published_on DESC
-LIMIT :limit OFFSET :offset
-"""
+    snippet: str  # a passage of the body, matches between the highlight marks
+    rank: float  # the order of the hits: lower is better (bm25 on SQLite, -ts_rank on PostgreSQL)
 
 
 def search(
@@ -54,36 +58,35 @@ def search(
     offset: int = 0,
     highlight: tuple[str, str] = HIGHLIGHT,
 ) -> list[SearchHit]:
-    """Documents matching ``query``, best first, optionally by language and date range."""
+    """Documents matching ``query``, best first (then newest), optionally only
+    in ``languages`` and published between ``since`` and ``until`` (inclusive);
+    ``limit`` hits after skipping ``offset``."""
     if not query.strip():
         raise SearchQueryError("empty search query")
-    if engine.dialect.name != "sqlite":
-        raise DatabaseError(f"full-text search is not available on {engine.dialect.name} yet")
-    filters = []
-    params: dict[str, object] = {
-        "query": query,
-        "open": highlight[0],
-        "close": highlight[1],
-        "limit": limit,
-        "offset": offset,
-    }
-    if languages:
-        names = [f":lang{i}" for i in range(len(languages))]
-        filters.append(f"AND d.lang IN ({', '.join(names)})")
-        params.update({f"lang{i}": lang for i, lang in enumerate(languages)})
-    if since:
-        filters.append("AND d.published_on >= :since")
-        params["since"] = since.isoformat()
-    if until:
-        filters.append("AND d.published_on <= :until")
-        params["until"] = until.isoformat()
-    statement = text(_SQLITE_SEARCH.format(filters=" ".join(filters)))
+    if limit < 1 or offset < 0:
+        raise SearchQueryError("limit must be at least 1 and offset at least 0")
+    filters, params = _filters(languages, since, until)
+    params.update({"limit": limit, "offset": offset,
+                   "open": highlight[0], "close": highlight[1]})  # fmt: skip
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        statement, params["query"] = _SQLITE_SEARCH.format(filters=filters), query
+    elif dialect == "postgresql":
+        statement = _postgres_statement(languages, filters)
+        params["query"] = to_tsquery_text(query)
+        params["options"] = (
+            f'StartSel="{highlight[0]}", StopSel="{highlight[1]}", '
+            f"MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, MaxFragments=1"
+        )
+    else:
+        raise DatabaseError(f"full-text search is not available on {dialect}")
+    dates = [bindparam(name, type_=Date) for name in ("since", "until") if name in params]
     try:
         with engine.connect() as connection:
-            rows = connection.execute(statement, params).all()
-    except OperationalError as exc:
-        message = str(exc.orig)
-        if "fts5" in message or "no such column" in message or "unterminated" in message:
+            rows = connection.execute(text(statement).bindparams(*dates), params).all()
+    except (OperationalError, DBAPIError) as exc:
+        message = str(exc.orig).splitlines()[0]
+        if any(sign in message for sign in _SYNTAX_ERRORS):
             raise SearchQueryError(f"malformed search query {query!r}: {message}") from exc
         raise
     return [
@@ -95,7 +98,134 @@ def search(
             published_on=dt.date.fromisoformat(str(row.published_on)),
             url=row.url,
             snippet=" ".join(row.snippet.split()),  # one line, paragraphs run together
-            rank=row.rank,
+            rank=float(row.rank),
         )
         for row in rows
     ]
+
+
+def _filters(
+    languages: Sequence[str], since: dt.date | None, until: dt.date | None
+) -> tuple[str, dict[str, Any]]:
+    filters, params = [], {}
+    if languages:
+        names = [f":lang{i}" for i in range(len(languages))]
+        filters.append(f"AND d.lang IN ({', '.join(names)})")
+        params.update({f"lang{i}": lang for i, lang in enumerate(languages)})
+    if since:
+        filters.append("AND d.published_on >= :since")
+        params["since"] = since
+    if until:
+        filters.append("AND d.published_on <= :until")
+        params["until"] = until
+    return " ".join(filters), params
+
+
+_SYNTAX_ERRORS = ("fts5", "no such column", "unterminated", "syntax error in tsquery")
+
+# bm25 weights: a match in the title counts five times one in the body.
+_SQLITE_SEARCH = f"""
+SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, v.url,
+       snippet(documents_fts, 1, :open, :close, '…', {SNIPPET_WORDS}) AS snippet,
+       bm25(documents_fts, 5.0, 1.0) AS rank
+FROM documents_fts
+JOIN documents d ON d.id = documents_fts.rowid
+JOIN documents_v v ON v.document_id = d.id
+WHERE documents_fts MATCH :query {{filters}}
+ORDER BY rank, d.published_on DESC
+LIMIT :limit OFFSET :offset
+"""
+
+# The text search configuration of each language (migration 0005).
+POSTGRES_CONFIGS = {"en": "english", "ru": "russian", "az": "mfa_az"}
+
+# Each language's documents against the query in that language's configuration
+# (a NOT term must be lexed as the document was); each branch is a GIN index
+# scan. The snippet is made for the page of hits only.
+_POSTGRES_SEARCH = """
+WITH hits AS (
+    SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, d.body,
+           -ts_rank(d.search_vector, to_tsquery({config}, :query)) AS rank
+    FROM documents d
+    WHERE ({branches}) {filters}
+    ORDER BY rank, d.published_on DESC
+    LIMIT :limit OFFSET :offset
+)
+SELECT hits.id, hits.lang, hits.doc_number, hits.title, hits.published_on, hits.rank, v.url,
+       ts_headline({hit_config}, hits.body, to_tsquery({hit_config}, :query), :options)
+           AS snippet
+FROM hits JOIN documents_v v ON v.document_id = hits.id
+ORDER BY hits.rank, hits.published_on DESC
+"""
+
+
+def _postgres_statement(languages: Sequence[str], filters: str) -> str:
+    branches = " OR ".join(
+        f"(d.lang = '{lang}' AND d.search_vector @@ to_tsquery('{config}'::regconfig, :query))"
+        for lang, config in POSTGRES_CONFIGS.items()
+        if not languages or lang in languages
+    )
+    cases = " ".join(
+        f"WHEN '{lang}' THEN '{config}'::regconfig" for lang, config in POSTGRES_CONFIGS.items()
+    )
+    return _POSTGRES_SEARCH.format(
+        branches=branches,
+        filters=filters,
+        config=f"CASE d.lang {cases} END",
+        hit_config=f"CASE hits.lang {cases} END",
+    )
+
+
+_TOKENS = re.compile(r'"[^"]*"|\(|\)|[^\s()"]+|"')
+_OPERATORS = {"OR": "|", "AND": "&", "NOT": "& !"}
+
+
+def to_tsquery_text(query: str) -> str:
+    """The search syntax as PostgreSQL's to_tsquery input: each word a quoted
+    lexeme (the configuration stems it), phrases as <->, prefix* as :*."""
+    out: list[str] = []
+    depth = 0
+    for token in _TOKENS.findall(query):
+        if token == '"':
+            raise SearchQueryError(f"malformed search query {query!r}: unterminated phrase")
+        operator = _OPERATORS.get(token)
+        if operator is not None:
+            if not out or out[-1] in {"|", "&", "& !", "("}:
+                raise SearchQueryError(f"malformed search query {query!r}: {token} needs a term")
+            out.append(operator)
+            continue
+        if token not in {"(", ")"} and not token.startswith('"') and not _words(token):
+            continue  # punctuation alone: nothing to search
+        if out and out[-1] not in {"|", "&", "& !", "("} and token != ")":
+            out.append("&")  # juxtaposed terms: all must match
+        if token == "(":
+            depth += 1
+            out.append(token)
+        elif token == ")":
+            depth -= 1
+            if depth < 0 or not out or out[-1] in {"|", "&", "& !", "("}:
+                raise SearchQueryError(f"malformed search query {query!r}: unbalanced )")
+            out.append(token)
+        elif token.startswith('"'):
+            words = [_lexeme(word) for word in _words(token.strip('"'))]
+            if not words:
+                raise SearchQueryError(f"malformed search query {query!r}: empty phrase")
+            out.append("(" + " <-> ".join(words) + ")")
+        else:
+            lexemes = [_lexeme(word) for word in _words(token)]
+            if token.endswith("*"):
+                lexemes[-1] += ":*"
+            out.append(lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")")
+    if depth != 0:
+        raise SearchQueryError(f"malformed search query {query!r}: unbalanced (")
+    if not out or out[-1] in {"|", "&", "& !"}:
+        raise SearchQueryError(f"malformed search query {query!r}: nothing to search for")
+    return " ".join(out)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("'", "''") + "'"

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crawler.items import REJECT_DOWNLOAD
+from storage.engine import upsert
 from storage.models import Listing, Reject, Source
 from storage.types import utcnow
 
@@ -89,11 +89,6 @@ def record_listings(
         {"site": site, "lang": lang, "walked_at": now if walked else None, "run_id": run_id}
         for (site, lang), walked in outcomes.items()
     ]
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Listing)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Listing.site, Listing.lang],
-        set_={"walked_at": statement.excluded.walked_at, "run_id": statement.excluded.run_id},
-    )
+    statement = upsert(engine, Listing, [Listing.site, Listing.lang], ["walked_at", "run_id"])
     with engine.begin() as connection:
         connection.execute(statement, rows)
