@@ -24,6 +24,7 @@ from storage.engine import sqlite_path
 
 _held: dict[str, tuple[int, Any]] = {}  # archive -> (times taken, what holds it)
 _guard = threading.Lock()
+_HOLDER = "mfa-archive crawl, pid "
 
 
 def _name(engine: Engine) -> str:
@@ -61,16 +62,22 @@ def _take(engine: Engine) -> Any:
     if engine.dialect.name == "postgresql":
         connection = engine.connect()
         key = _advisory_key(engine)
+        # The session says whose it is, so that a crawl it blocks can say so.
+        connection.exec_driver_sql(
+            "SELECT set_config('application_name', %s, false)", (f"{_HOLDER}{os.getpid()}",)
+        )
         taken = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
         connection.commit()
         if not taken:
             holder = connection.exec_driver_sql(
-                f"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = {key}"
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                f"WHERE l.locktype = 'advisory' AND l.objid = {key} AND l.granted"
             ).scalar()
+            connection.invalidate()
             connection.close()
+            pid = (holder or "?").removeprefix(_HOLDER)
             raise ArchiveLockedError(
-                f"another crawl (server pid {holder}) is writing to {engine.url.database}; "
-                "this one stops"
+                f"another crawl (pid {pid}) is writing to {engine.url.database}; this one stops"
             )
         return connection
     raise DatabaseError(f"crawling into a {engine.dialect.name} archive is not supported")

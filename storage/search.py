@@ -12,7 +12,7 @@ package::
         print(hit.published_on, hit.title, hit.url, hit.snippet)
 
 One query syntax on both backends: words (all must match), "exact phrases",
-OR, NOT (``a NOT b``), prefix* and parentheses. SQLite runs it on the FTS5
+OR, NOT (``a NOT b``), prefix*, parentheses, and title:word or body:word. SQLite runs it on the FTS5
 table (diacritics folded); PostgreSQL on each document's tsvector in its
 language's configuration (english and russian stemmed; Azerbaijani unaccented).
 A query that is not valid syntax raises SearchQueryError.
@@ -176,8 +176,10 @@ def _postgres_statement(languages: Sequence[str], filters: str) -> str:
     )
 
 
-_TOKENS = re.compile(r'"[^"]*"|\(|\)|[^\s()"]+|"')
+_TOKENS = re.compile(r'(?:\w+:)?"[^"]*"|\(|\)|[^\s()"]+|"')
 _OPERATORS = {"OR": "|", "AND": "&", "NOT": "& !"}
+# title:word and body:word, as on SQLite: the tsvector weighs the title A, the body B.
+_COLUMN_WEIGHTS = {"title": "A", "body": "B"}
 
 
 def to_tsquery_text(query: str) -> str:
@@ -206,21 +208,33 @@ def to_tsquery_text(query: str) -> str:
             if depth < 0 or not out or out[-1] in {"|", "&", "& !", "("}:
                 raise SearchQueryError(f"malformed search query {query!r}: unbalanced )")
             out.append(token)
-        elif token.startswith('"'):
-            words = [_lexeme(word) for word in _words(token.strip('"'))]
-            if not words:
-                raise SearchQueryError(f"malformed search query {query!r}: empty phrase")
-            out.append("(" + " <-> ".join(words) + ")")
         else:
-            lexemes = [_lexeme(word) for word in _words(token)]
-            if token.endswith("*"):
-                lexemes[-1] += ":*"
-            out.append(lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")")
+            out.append(_term(token, query))
     if depth != 0:
         raise SearchQueryError(f"malformed search query {query!r}: unbalanced (")
     if not out or out[-1] in {"|", "&", "& !"}:
         raise SearchQueryError(f"malformed search query {query!r}: nothing to search for")
     return " ".join(out)
+
+
+def _term(token: str, query: str) -> str:
+    """A word, word*, "a phrase", each optionally column:..., as tsquery text."""
+    weight = ""
+    column, colon, rest = token.partition(":")
+    if colon and column.isalpha() and rest:  # a column filter, as FTS5 has them
+        if column not in _COLUMN_WEIGHTS:
+            raise SearchQueryError(f"malformed search query {query!r}: no such column: {column}")
+        weight, token = _COLUMN_WEIGHTS[column], rest
+    prefix = "*" if token.endswith("*") and not token.startswith('"') else ""
+    words = _words(token)
+    if not words:
+        raise SearchQueryError(f"malformed search query {query!r}: {token!r} has no word")
+    marks = [weight] * (len(words) - 1) + [prefix + weight]
+    lexemes = [
+        _lexeme(word) + (f":{mark}" if mark else "")
+        for word, mark in zip(words, marks, strict=True)
+    ]
+    return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
 
 
 def _words(text: str) -> list[str]:

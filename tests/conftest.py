@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from mfa_archive.replica.generate import generate_replica
 from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = DEFAULT_ROOT
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_URL_ENV = "MFA_TEST_POSTGRES_URL"
+REQUIRE_POSTGRES_ENV = "MFA_REQUIRE_POSTGRES"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if (p / "expected.json").exists())
 
 
@@ -56,12 +65,65 @@ def sites_file(tmp_path: Path, replica: ReplicaServer) -> Path:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """A SQLite archive's file, for the tests about SQLite itself."""
     return tmp_path / "archive.db"
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Engine]:
+    """An engine on the PostgreSQL server's maintenance database, in autocommit.
+
+    $MFA_TEST_POSTGRES_URL names the server (default: 127.0.0.1:5432, database
+    test, trust auth). Without a server the PostgreSQL tests are skipped with
+    the reason, unless $MFA_REQUIRE_POSTGRES=1 (as .ci/run sets): then they fail.
+    """
+    url = os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect():
+            pass
+    except (OperationalError, ImportError) as exc:
+        reason = f"no PostgreSQL server at {url}: {str(exc).splitlines()[0]}"
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(f"{reason} (and {REQUIRE_POSTGRES_ENV}=1)")
+        pytest.skip(f"{reason}; set {POSTGRES_URL_ENV} to test PostgreSQL")
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def postgres_database(server: Engine) -> Iterator[str]:
+    """A new database of its own on the server, dropped afterwards: its URL."""
+    name = f"mfa_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def db_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty archives on one backend: SQLite files, or PostgreSQL
+    databases of their own (dropped after the test)."""
+    numbers = itertools.count()
+    with ExitStack() as stack:
+
+        def new_archive() -> str:
+            if request.param == "sqlite":
+                return f"sqlite:///{tmp_path}/archive-{next(numbers)}.db"
+            server = request.getfixturevalue("postgres_server")
+            return stack.enter_context(postgres_database(server))
+
+        yield new_archive
+
+
 @pytest.fixture
-def db_url(db_path: Path) -> str:
-    return f"sqlite:///{db_path}"
+def db_url(db_factory: Callable[[], str]) -> str:
+    """A fresh, empty archive on each backend."""
+    return db_factory()
 
 
 def run_cli(

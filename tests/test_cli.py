@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from contextlib import ExitStack
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import BACKENDS, postgres_database, run_cli
 
 
 def assert_usage_error(result, message):
@@ -101,16 +102,20 @@ def test_history_of_a_document_never_edited(crawled):
     assert "@@" not in result.stdout  # no diff: nothing changed
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
-    """One crawl of the replica shared by the read-command tests."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def crawled(request, tmp_path_factory):
+    """One crawl of the replica shared by the read-command tests, on each backend."""
     from mfa_archive.replica.server import serving
 
     tmp = tmp_path_factory.mktemp("crawled")
-    with serving() as server:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            db = f"sqlite:///{tmp}/archive.db"
+        else:
+            db = stack.enter_context(postgres_database(request.getfixturevalue("postgres_server")))
+        server = stack.enter_context(serving())
         sites = tmp / "sites.toml"
         sites.write_text(server.sites_toml(), encoding="utf-8")
-        db = f"sqlite:///{tmp}/archive.db"
         assert run_cli("crawl", "--db", db, "--sites", str(sites)).returncode == 1
         yield db, server
 

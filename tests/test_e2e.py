@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 import tomllib
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from mfa_archive.replica.server import ReplicaServer
 from tests.conftest import CASES, FIXTURES, ROOT, generated_replica, load_case, run_cli
@@ -46,42 +49,61 @@ def expected_archive(replica: ReplicaServer):
     return groups, records, rejects
 
 
-def archive_contents(db_path):
-    with sqlite3.connect(db_path) as db:
-        db.row_factory = sqlite3.Row
-        documents = {row["id"]: dict(row) for row in db.execute("SELECT * FROM documents")}
-        sources = [dict(row) for row in db.execute("SELECT * FROM sources ORDER BY id")]
-        rejects = {row["url"]: row["reason"] for row in db.execute("SELECT * FROM rejects")}
-        runs = [dict(row) for row in db.execute("SELECT * FROM crawl_runs ORDER BY id")]
+def archive_contents(db_url):
+    """Documents by id, sources, rejects by URL (their reason) and runs, as plain values."""
+    documents = {row["id"]: row for row in rows(db_url, "SELECT * FROM documents")}
+    sources = rows(db_url, "SELECT * FROM sources ORDER BY id")
+    rejects = {row["url"]: row["reason"] for row in rows(db_url, "SELECT * FROM rejects")}
+    runs = rows(db_url, "SELECT * FROM crawl_runs ORDER BY id")
     return documents, sources, rejects, runs
 
 
-def assert_consistent(db_path):
+def rows(db_url, query):
+    """Rows as dicts, dates and times as ISO strings (as SQLite stores them), on any backend."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(query))
+            result = result.mappings().all() if result.returns_rows else []
+    finally:
+        engine.dispose()
+    return [{key: _plain(value) for key, value in row.items()} for row in result]
+
+
+def _plain(value):
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def assert_consistent(db_url):
     """No half-written document: each has a source, and the search index matches."""
-    with sqlite3.connect(db_path) as db:
-        orphans = db.execute(
-            "SELECT count(*) FROM documents d WHERE NOT EXISTS "
-            "(SELECT 1 FROM sources s WHERE s.document_id = d.id)"
-        ).fetchone()[0]
-        assert orphans == 0
-        db.execute("INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
-        (documents,) = db.execute("SELECT count(*) FROM documents").fetchone()
-        (indexed,) = db.execute("SELECT count(*) FROM documents_fts").fetchone()
-        assert indexed == documents
+    orphans = rows(db_url, "SELECT count(*) AS n FROM documents d WHERE NOT EXISTS "
+                           "(SELECT 1 FROM sources s WHERE s.document_id = d.id)")  # fmt: skip
+    assert orphans == [{"n": 0}]
+    (documents,) = rows(db_url, "SELECT count(*) AS n FROM documents")
+    if db_url.startswith("sqlite"):
+        rows(db_url, "INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
+        (indexed,) = rows(db_url, "SELECT count(*) AS n FROM documents_fts")
+    else:  # a generated column: written with its row, or not at all
+        (indexed,) = rows(db_url, "SELECT count(search_vector) AS n FROM documents")
+    assert indexed == documents
 
 
-def start_crawl(db_path, sites, **popen) -> subprocess.Popen:
-    command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db_path}",
+def start_crawl(db_url, sites, **popen) -> subprocess.Popen:
+    command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", db_url,
                "--sites", str(sites)]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL, **popen)
 
 
-def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url, db_path):
+def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url):
     result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
     assert result.returncode == 1, result.stderr  # partial: the replica has rejects
     groups, records, expected_rejects = expected_archive(replica)
 
-    documents, sources, rejects, runs = archive_contents(db_path)
+    documents, sources, rejects, runs = archive_contents(db_url)
     by_document = collections.defaultdict(set)
     for source in sources:
         by_document[source["document_id"]].add(source["url"])
@@ -108,7 +130,7 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url, db_path
     assert {s["match_rule"] for s in merged} <= {"doc_number", "content_hash", "similar"}
     assert all((s["similarity"] is not None) == (s["match_rule"] == "similar") for s in sources)
     assert rejects == expected_rejects
-    assert_consistent(db_path)
+    assert_consistent(db_url)
 
     (run,) = runs
     assert run["status"] == "partial"
@@ -151,12 +173,12 @@ def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, db_url
     assert listing.count("/ru/news") == 1
 
 
-def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, db_url, db_path):
+def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, db_url):
     run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
-    documents_before, sources_before, rejects_before, _ = archive_contents(db_path)
+    documents_before, sources_before, rejects_before, _ = archive_contents(db_url)
     result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--full")
     assert result.returncode == 1, result.stderr
-    documents, sources, rejects, runs = archive_contents(db_path)
+    documents, sources, rejects, runs = archive_contents(db_url)
     assert documents.keys() == documents_before.keys()
     assert [s["url"] for s in sources] == [s["url"] for s in sources_before]
     assert rejects == rejects_before
@@ -168,12 +190,12 @@ def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file
     assert second["documents_unchanged"] == len(sources)
 
 
-def test_site_and_language_restrict_a_crawl(replica, sites_file, db_url, db_path):
+def test_site_and_language_restrict_a_crawl(replica, sites_file, db_url):
     result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file),
                      "--site", "tallinn", "--lang", "az")  # fmt: skip
     assert result.returncode == 0, result.stderr  # tallinn az has no rejects: ok
     assert result.stdout.strip().startswith("ok: ")
-    documents, sources, _, _ = archive_contents(db_path)
+    documents, sources, _, _ = archive_contents(db_url)
     assert {d["lang"] for d in documents.values()} == {"az"}
     assert {s["site"] for s in sources} == {"tallinn"}
     assert replica.requests()["main"] == [] and replica.requests()["sofia"] == []
@@ -186,46 +208,49 @@ def test_max_pages_bounds_the_listing_walk(replica, sites_file, db_url):
     assert listing == ["/en/news?page=1"]
 
 
-def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_path):
-    db_path = tmp_path / "archive.db"
+def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_path, db_factory):
+    db_url = db_factory()
     with generated_replica(tmp_path, per_language=300) as (_, sites, cases):
-        crawl = start_crawl(db_path, sites, stdout=subprocess.DEVNULL)
+        crawl = start_crawl(db_url, sites, stdout=subprocess.DEVNULL)
         stored = 0
         deadline = time.monotonic() + 60
         while stored < 40 and time.monotonic() < deadline and crawl.poll() is None:
             time.sleep(0.05)
-            if db_path.exists():
-                try:
-                    with sqlite3.connect(db_path) as db:
-                        stored = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-                except sqlite3.OperationalError:
-                    pass  # schema not there yet
+            stored = documents_stored(db_url)
         crawl.send_signal(signal.SIGKILL)
         crawl.wait()
         assert 40 <= stored < len(cases), "the crawl was not caught mid-run"
-        assert_consistent(db_path)
+        assert_consistent(db_url)
 
-        result = run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites))
+        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
         assert result.returncode == 0, result.stderr
-        uninterrupted = tmp_path / "uninterrupted.db"
-        run_cli("crawl", "--db", f"sqlite:///{uninterrupted}", "--sites", str(sites))
-    documents, sources, _, runs = archive_contents(db_path)
+        uninterrupted = db_factory()
+        run_cli("crawl", "--db", uninterrupted, "--sites", str(sites))
+    documents, sources, _, runs = archive_contents(db_url)
     assert len(documents) == len(sources) == len(cases)
-    assert_consistent(db_path)
+    assert_consistent(db_url)
     assert [run["status"] for run in runs] == ["killed", "ok"]  # the lock died with it
-    assert archive_text(db_path) == archive_text(uninterrupted)
+    assert archive_text(db_url) == archive_text(uninterrupted)
 
 
-def archive_text(db_path):
+def documents_stored(db_url) -> int:
+    try:
+        return rows(db_url, "SELECT count(*) AS n FROM documents")[0]["n"]
+    except DBAPIError:
+        return 0  # no archive, or no schema yet
+
+
+def archive_text(db_url):
     """What an archive holds, without ids and times: each document with its sources."""
-    with sqlite3.connect(db_path) as db:
-        return sorted(
-            db.execute(
-                "SELECT d.lang, d.doc_number, d.title, d.published_on, d.body, d.body_html, "
-                "d.content_hash, d.release_key, d.revision, group_concat(s.url, ' ') "
-                "FROM documents d JOIN sources s ON s.document_id = d.id GROUP BY d.id"
-            )
-        )
+    urls = collections.defaultdict(list)
+    for source in rows(db_url, "SELECT document_id, url FROM sources ORDER BY url"):
+        urls[source["document_id"]].append(source["url"])
+    columns = ("lang", "doc_number", "title", "published_on", "body", "body_html",
+               "content_hash", "release_key", "revision")  # fmt: skip
+    return sorted(
+        (*(document[c] for c in columns), urls[document["id"]])
+        for document in rows(db_url, "SELECT * FROM documents")
+    )
 
 
 def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, db_url):
@@ -244,7 +269,7 @@ def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_p
     assert "has no items: has the layout changed?" in result.stderr
 
 
-def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path):
+def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path, db_url):
     """5xx answers are retried (RETRY_TIMES), then the link is a download_error reject
     that does not count among the invalid pages."""
     failing = "/en/news/no00226-generated-1"
@@ -255,21 +280,19 @@ def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path)
         status_file.parent.mkdir(parents=True)
         status_file.write_text("503")
 
-    db_path = tmp_path / "archive.db"
     with generated_replica(tmp_path, per_language=3, prepare=answer_503) as (server, sites, _):
-        result = run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites))
+        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
         assert result.returncode == 1
         assert server.requests()["main"].count(failing) == 4  # 1 + RETRY_TIMES
-    documents, _, rejects, runs = archive_contents(db_path)
+    documents, _, rejects, runs = archive_contents(db_url)
     assert len(documents) == 2
     assert list(rejects.values()) == ["HTTP 503"]
     assert (runs[0]["errors"], runs[0]["rejects"]) == (1, 0)
 
 
-def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path):
-    db_path = tmp_path / "archive.db"
+def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path, db_url):
     with generated_replica(tmp_path, per_language=300) as (server, sites, cases):
-        crawl = start_crawl(db_path, sites, stdout=subprocess.PIPE, text=True)
+        crawl = start_crawl(db_url, sites, stdout=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while len(server.requests()["main"]) < 60 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -277,14 +300,14 @@ def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path):
         stdout, _ = crawl.communicate(timeout=60)
     assert crawl.returncode == 130
     assert stdout.strip().startswith("interrupted: ")
-    documents, sources, _, runs = archive_contents(db_path)
+    documents, sources, _, runs = archive_contents(db_url)
     assert 0 < len(documents) < len(cases)
     assert runs[0]["status"] == "interrupted"
     assert runs[0]["documents_new"] == len(documents) == len(sources)
-    assert_consistent(db_path)
+    assert_consistent(db_url)
 
 
-def test_crawling_the_sites_in_another_order_gives_the_same_archive(replica, tmp_path):
+def test_crawling_the_sites_in_another_order_gives_the_same_archive(replica, tmp_path, db_factory):
     """Same documents, same text, same primary sources, whichever site comes first."""
     forward, backward = tmp_path / "forward.toml", tmp_path / "backward.toml"
     forward.write_text(replica.sites_toml(), encoding="utf-8")
@@ -293,7 +316,7 @@ def test_crawling_the_sites_in_another_order_gives_the_same_archive(replica, tmp
                         encoding="utf-8")  # fmt: skip
     exports = []
     for sites in (forward, backward):
-        db = f"sqlite:///{tmp_path}/{sites.stem}.db"
+        db = db_factory()
         assert run_cli("crawl", "--db", db, "--sites", str(sites)).returncode == 1
         records = [json.loads(line) for line in run_cli("export", "--db", db).stdout.splitlines()]
         exports.append(

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from mfa_archive.replica.generate import LAST_DAY, generate_replica
 from tests.conftest import ROOT, generated_replica, run_cli
-from tests.test_e2e import archive_contents, assert_consistent
+from tests.test_e2e import archive_contents, assert_consistent, rows
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,8 @@ def listing_pages(requests: list[str]) -> list[str]:
     return [path for path in requests if "/news?" in path]
 
 
-def crawl(db_path: Path, sites: Path, *options: str) -> subprocess.CompletedProcess:
-    return run_cli("crawl", "--db", f"sqlite:///{db_path}", "--sites", str(sites), *options)
+def crawl(db_url: str, sites: Path, *options: str) -> subprocess.CompletedProcess:
+    return run_cli("crawl", "--db", db_url, "--sites", str(sites), *options)
 
 
 def later_snapshot(tmp_path: Path, name: str, **changes: object) -> Path:
@@ -45,110 +45,106 @@ def later_snapshot(tmp_path: Path, name: str, **changes: object) -> Path:
 
 
 @pytest.fixture
-def archived(tmp_path):
+def archived(tmp_path, db_url):
     """The generated site, crawled once in full into a fresh archive."""
-    db_path = tmp_path / "archive.db"
     with generated_replica(tmp_path, PER_LANGUAGE, per_page=PER_PAGE) as (server, sites, cases):
-        first = crawl(db_path, sites)
+        first = crawl(db_url, sites)
         assert first.returncode == 0, first.stderr
         assert len(articles(server.requests()["main"])) == len(cases)
         server.sites["main"].requests.clear()
-        yield server, sites, db_path
+        yield server, sites, db_url
 
 
 def test_a_refresh_with_nothing_new_requests_no_article(archived):
-    server, sites, db_path = archived
-    result = crawl(db_path, sites)
+    server, sites, db_url = archived
+    result = crawl(db_url, sites)
     assert result.returncode == 0, result.stderr
     requests = server.requests()["main"]
     assert articles(requests) == []
     assert listing_pages(requests) == ["/en/news?page=1", "/en/news?page=2"]  # + the overlap
     assert set(requests) - set(listing_pages(requests)) <= {"/robots.txt"}
-    *_, runs = archive_contents(db_path)
+    *_, runs = archive_contents(db_url)
     assert (runs[-1]["mode"], runs[-1]["documents_new"]) == ("incremental", 0)
 
 
 def test_a_refresh_requests_exactly_the_new_items(archived, tmp_path):
-    server, sites, db_path = archived
+    server, sites, db_url = archived
     server.switch(later_snapshot(tmp_path, "later", new=3))
-    result = crawl(db_path, sites)
+    result = crawl(db_url, sites)
     assert result.returncode == 0, result.stderr
     requests = server.requests()["main"]
     assert sorted(articles(requests)) == sorted(f"/en/news/no{900 + n}26-new-{n}" for n in range(3))
     assert len(listing_pages(requests)) <= 2
-    documents, sources, _, _ = archive_contents(db_path)
+    documents, sources, _, _ = archive_contents(db_url)
     assert len(documents) == len(sources) == PER_LANGUAGE + 3
     assert result.stdout.strip().splitlines()[-1].startswith("ok: ")
 
 
 def test_new_items_that_push_the_listing_a_page_on_are_all_found(archived, tmp_path):
     """Fifteen new items: page 1 and half of page 2 are new, the rest shifted."""
-    server, sites, db_path = archived
+    server, sites, db_url = archived
     server.switch(later_snapshot(tmp_path, "later", new=15))
-    assert crawl(db_path, sites).returncode == 0
+    assert crawl(db_url, sites).returncode == 0
     requests = server.requests()["main"]
     assert len(articles(requests)) == 15
     assert listing_pages(requests) == [f"/en/news?page={n}" for n in (1, 2, 3)]  # 3: overlap
-    documents, *_ = archive_contents(db_path)
+    documents, *_ = archive_contents(db_url)
     assert len(documents) == PER_LANGUAGE + 15
 
 
 def test_an_edited_statement_gets_one_revision_and_a_respaced_one_none(archived, tmp_path):
-    server, sites, db_path = archived
+    server, sites, db_url = archived
     server.switch(later_snapshot(tmp_path, "edited", edited={4}, respaced={5}))
-    result = crawl(db_path, sites, "--full")
+    result = crawl(db_url, sites, "--full")
     assert result.returncode == 0, result.stderr
     assert "1 updated" in result.stdout
 
-    records = {r["url"].split("-generated-")[-1]: r for r in exported(db_path)}
+    records = {r["url"].split("-generated-")[-1]: r for r in exported(db_url)}
     edited, respaced = records["4"], records["5"]
     assert (edited["revisions"], respaced["revisions"]) == (2, 1)
     assert "This statement was corrected on" in edited["body"]
     assert edited["last_changed"] is not None and respaced["last_changed"] is None
     assert sum(r["revisions"] for r in records.values()) == PER_LANGUAGE + 1
 
-    history = run_cli("history", "--db", f"sqlite:///{db_path}", edited["url"])
+    history = run_cli("history", "--db", db_url, edited["url"])
     assert history.returncode == 0, history.stderr
     assert "revision 1: archived" in history.stdout and "current" in history.stdout
     removed = [line for line in history.stdout.splitlines() if line.startswith("-")]
     added = [line for line in history.stdout.splitlines() if line.startswith("+")]
     assert removed[-1].startswith("-") and "corrected" not in removed[-1]
     assert "This statement was corrected on" in added[-1]
-    as_json = json.loads(
-        run_cli("history", "--db", f"sqlite:///{db_path}", str(edited["id"]), "--json").stdout
-    )
+    as_json = json.loads(run_cli("history", "--db", db_url, str(edited["id"]), "--json").stdout)
     assert [v["revision"] for v in as_json["versions"]] == [1, 2]
     assert "corrected" not in as_json["versions"][0]["body"]
 
-    stats = json.loads(run_cli("stats", "--db", f"sqlite:///{db_path}", "--json").stdout)
+    stats = json.loads(run_cli("stats", "--db", db_url, "--json").stdout)
     assert stats["documents_changed_last_run"] == 1
 
     # The same edit seen again is no new revision.
-    assert crawl(db_path, sites, "--full").returncode == 0
-    assert {r["revisions"] for r in exported(db_path) if r["id"] == edited["id"]} == {2}
+    assert crawl(db_url, sites, "--full").returncode == 0
+    assert {r["revisions"] for r in exported(db_url) if r["id"] == edited["id"]} == {2}
 
 
 def test_recently_published_articles_are_requested_again(archived):
-    server, sites, db_path = archived
+    server, sites, db_url = archived
     today = dt.datetime.now(dt.UTC).date()
     days = (today - LAST_DAY).days + 2  # the three newest: LAST_DAY and the two days before
-    assert crawl(db_path, sites, "--recheck-days", str(days)).returncode == 0
+    assert crawl(db_url, sites, "--recheck-days", str(days)).returncode == 0
     assert len(articles(server.requests()["main"])) == 3
 
 
-def test_since_bounds_a_crawl_by_publication_date(tmp_path):
-    db_path = tmp_path / "archive.db"
+def test_since_bounds_a_crawl_by_publication_date(tmp_path, db_url):
     with generated_replica(tmp_path, PER_LANGUAGE, per_page=PER_PAGE) as (server, sites, _):
         since = LAST_DAY - dt.timedelta(days=12)
-        assert crawl(db_path, sites, "--since", since.isoformat()).returncode == 0
+        assert crawl(db_url, sites, "--since", since.isoformat()).returncode == 0
         requests = server.requests()["main"]
     assert len(articles(requests)) == 13
     assert listing_pages(requests) == [f"/en/news?page={n}" for n in (1, 2, 3)]  # 3: all older
-    documents, *_ = archive_contents(db_path)
+    documents, *_ = archive_contents(db_url)
     assert min(d["published_on"] for d in documents.values()) == since.isoformat()
 
 
-def test_a_failed_download_is_tried_again_by_the_next_refresh(tmp_path):
+def test_a_failed_download_is_tried_again_by_the_next_refresh(tmp_path, db_url):
     """A 503 deep in the listing is not known: the refresh reads that far for it."""
     case = "main-en-000057"  # on the last listing page
 
@@ -158,22 +154,21 @@ def test_a_failed_download_is_tried_again_by_the_next_refresh(tmp_path):
         (root / f"sites/main{failing}.status").parent.mkdir(parents=True)
         (root / f"sites/main{failing}.status").write_text("503")
 
-    db_path = tmp_path / "archive.db"
     with generated_replica(tmp_path, PER_LANGUAGE, answer_503, PER_PAGE) as (server, sites, cases):
         failing = next(c.article.path for c in cases if c.name == case)
-        assert crawl(db_path, sites).returncode == 1
+        assert crawl(db_url, sites).returncode == 1
         server.switch(later_snapshot(tmp_path, "repaired"))
         server.sites["main"].requests.clear()
-        assert crawl(db_path, sites).returncode == 0
+        assert crawl(db_url, sites).returncode == 0
         requests = server.requests()["main"]
     assert articles(requests) == [failing]
-    documents, _, rejects, _ = archive_contents(db_path)
+    documents, _, rejects, _ = archive_contents(db_url)
     assert len(documents) == PER_LANGUAGE and rejects == {}
 
 
-def test_rejected_pages_are_retried_only_when_asked(replica, sites_file, db_url, db_path):
+def test_rejected_pages_are_retried_only_when_asked(replica, sites_file, db_url):
     assert run_cli("crawl", "--db", db_url, "--sites", str(sites_file)).returncode == 1
-    _, _, rejects, _ = archive_contents(db_path)
+    _, _, rejects, _ = archive_contents(db_url)
     rejected_paths = {url.split("/", 3)[3] for url in rejects}
     for site in replica.sites.values():
         site.requests.clear()
@@ -188,63 +183,60 @@ def test_rejected_pages_are_retried_only_when_asked(replica, sites_file, db_url,
     assert expected <= again
 
 
-def test_a_second_crawl_exits_4_and_leaves_the_running_one_alone(tmp_path):
-    db_path = tmp_path / "archive.db"
+def test_a_second_crawl_exits_4_and_leaves_the_running_one_alone(tmp_path, db_url):
     with generated_replica(tmp_path, PER_LANGUAGE, per_page=PER_PAGE) as (_, sites, cases):
         slow = tmp_path / "slow.toml"  # a first crawl that takes a few seconds
         slow.write_text(sites.read_text().replace("download_delay = 0", "download_delay = 0.1"))
         first = subprocess.Popen(
-            [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db_path}",
+            [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", db_url,
              "--sites", str(slow)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        wait_for_a_running_crawl(db_path)
-        second = crawl(db_path, sites)
+        wait_for_a_running_crawl(db_url)
+        second = crawl(db_url, sites)
         assert first.poll() is None, "the first crawl ended before the second started"
         _, stderr = first.communicate(timeout=120)
     assert second.returncode == 4
     assert "another crawl (pid " in second.stderr
     assert second.stdout.strip().splitlines()[-1].startswith("locked: ")
     assert first.returncode == 0, stderr
-    documents, sources, _, runs = archive_contents(db_path)
+    documents, sources, _, runs = archive_contents(db_url)
     assert len(documents) == len(sources) == len(cases)
     assert [run["status"] for run in runs] == ["ok"]
-    assert_consistent(db_path)
+    assert_consistent(db_url)
 
 
-def wait_for_a_running_crawl(db_path: Path) -> None:
+def wait_for_a_running_crawl(db_url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if db_path.exists():
-            try:
-                with sqlite3.connect(db_path) as db:
-                    running = "SELECT count(*) FROM crawl_runs WHERE status = 'running'"
-                    if db.execute(running).fetchone()[0]:
-                        return
-            except sqlite3.OperationalError:
-                pass  # schema not there yet
+        try:
+            if rows(db_url, "SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'")[0][
+                "n"
+            ]:
+                return
+        except DBAPIError:
+            pass  # schema not there yet
         time.sleep(0.05)
     raise AssertionError("the first crawl did not start")
 
 
-def test_most_articles_unreadable_fails_the_crawl_with_exit_3(tmp_path):
+def test_most_articles_unreadable_fails_the_crawl_with_exit_3(tmp_path, db_url):
     def redesign(root: Path) -> None:
         for page in root.glob("cases/*/page.html"):
             page.write_text("<html><body><div class='new-design'>…</div></body></html>")
 
-    db_path = tmp_path / "archive.db"
     with generated_replica(tmp_path, 8, redesign) as (_, sites, _):
-        result = crawl(db_path, sites)
+        result = crawl(db_url, sites)
     assert result.returncode == 3
     assert result.stdout.strip().splitlines()[-1].startswith("failed: ")
     assert "8 of 8 articles could not be read: has the layout changed?" in result.stderr
 
 
 def test_log_file_gets_the_full_log_and_stdout_ends_with_the_summary(archived, tmp_path):
-    _, sites, db_path = archived
+    _, sites, db_url = archived
     log = tmp_path / "logs" / "crawl.log"
     for _ in range(2):
-        result = crawl(db_path, sites, "--log-file", str(log))
+        result = crawl(db_url, sites, "--log-file", str(log))
         assert result.returncode == 0
         assert result.stdout.strip().splitlines()[-1].startswith("ok: ")
     text = log.read_text(encoding="utf-8")
@@ -253,6 +245,6 @@ def test_log_file_gets_the_full_log_and_stdout_ends_with_the_summary(archived, t
     assert text.strip().splitlines()[-1].endswith(result.stdout.strip())
 
 
-def exported(db_path: Path) -> list[dict]:
-    result = run_cli("export", "--db", f"sqlite:///{db_path}")
+def exported(db_url: str) -> list[dict]:
+    result = run_cli("export", "--db", db_url)
     return [json.loads(line) for line in result.stdout.splitlines()]

@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from crawler.exceptions import DatabaseError, SearchQueryError
@@ -64,8 +64,16 @@ def test_migrations_create_the_schema_the_models_describe(engine):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_sqlite_file_is_in_wal_mode_with_foreign_keys(engine, db_path):
-    with engine.connect() as connection:
+@pytest.fixture
+def sqlite_engine(db_path):
+    engine = make_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_sqlite_file_is_in_wal_mode_with_foreign_keys(sqlite_engine, db_path):
+    with sqlite_engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert db_path.exists()
@@ -274,17 +282,27 @@ def test_a_failed_write_leaves_nothing_behind(archive, engine):
     """A document whose source cannot be written is not stored at all."""
     archive.store(record())
     with engine.begin() as connection:  # the next source insert fails after its document
-        connection.exec_driver_sql(
-            "CREATE TRIGGER block BEFORE INSERT ON sources WHEN new.site = 'blocked' "
-            "BEGIN SELECT RAISE(ABORT, 'blocked'); END"
-        )
-    with pytest.raises(IntegrityError):
+        for statement in BLOCK_SOURCES[engine.dialect.name]:
+            connection.exec_driver_sql(statement)
+    with pytest.raises(DBAPIError, match="blocked"):
         archive.store(record(url="https://x.mfa.gov.az/1", site="blocked", body="Other text."))
     assert count(engine, Document) == 1
     assert count(engine, Source) == 1
-    with engine.connect() as connection:
-        fts = connection.execute(text("SELECT count(*) FROM documents_fts")).scalar()
-    assert fts == 1
+    assert [hit.document_id for hit in search(engine, "Baku")] == [1]
+    assert not search(engine, "Other")
+
+
+BLOCK_SOURCES = {
+    "sqlite": [
+        "CREATE TRIGGER block BEFORE INSERT ON sources WHEN new.site = 'blocked' "
+        "BEGIN SELECT RAISE(ABORT, 'blocked'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION block() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF new.site = 'blocked' THEN RAISE EXCEPTION 'blocked'; END IF; RETURN new; END $$",
+        "CREATE TRIGGER block BEFORE INSERT ON sources FOR EACH ROW EXECUTE FUNCTION block()",
+    ],
+}
 
 
 def test_rejects_are_one_row_per_url_with_the_latest_reason(archive, engine):
@@ -324,6 +342,10 @@ def test_search_ranks_title_matches_first_and_highlights(archive, engine):
     assert [hit.title for hit in hits] == ["Remembrance", "Other"]
     assert "[remembrance]" in hits[1].snippet
     assert hits[0].url == "https://mfa.gov.az/en/news/1"
+    assert [hit.title for hit in search(engine, "title:remembrance")] == ["Remembrance"]
+    assert [hit.title for hit in search(engine, 'body:"mentions remembrance"')] == ["Other"]
+    assert [hit.title for hit in search(engine, "remembrance NOT nothing")] == ["Other"]
+    assert [hit.title for hit in search(engine, "remem*", offset=1)] == ["Other"]
 
 
 def test_search_folds_diacritics_and_filters(archive, engine):
@@ -337,7 +359,7 @@ def test_search_folds_diacritics_and_filters(archive, engine):
     assert search(engine, "görüş", until=dt.date(2025, 1, 5))
 
 
-@pytest.mark.parametrize("query", ['"unterminated', "AND", "foo:bar", "(a OR"])
+@pytest.mark.parametrize("query", ['"unterminated', "AND", "foo:bar", "(a OR", "a OR"])
 def test_malformed_search_query_is_a_clear_error(archive, engine, query):
     archive.store(record())
     with pytest.raises(SearchQueryError, match="malformed search query"):
@@ -370,8 +392,9 @@ def test_unreachable_database_is_a_database_error(tmp_path):
         make_engine("not a url")
 
 
-def test_the_fts_index_follows_deletes(archive, engine, db_path):
-    archive.store(record())
+def test_the_fts_index_follows_deletes(sqlite_engine, db_path):
+    engine = sqlite_engine
+    Archive(engine).store(record())
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM documents"))
     assert count(engine, Source) == 0  # cascade
