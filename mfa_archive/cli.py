@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -156,10 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON object per result")
     search.set_defaults(handler=cmd_search)
 
-    export = commands.add_parser("export", help="write every document as JSON lines or CSV")
+    export = commands.add_parser(
+        "export",
+        help="write the documents as JSON lines, CSV or Parquet",
+        description="Write one record per document (fields: see the README), streamed: "
+        "an export of any size runs in constant memory.",
+    )
     export.add_argument("--db", help=db_help)
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    export.add_argument(
+        "--out", type=Path, help="file to write (default: standard output; parquet needs a file)"
+    )
+    export.add_argument("--since", type=_date, help="only documents published on or after")
+    export.add_argument("--lang", type=_languages, default=(), help="only these languages")
     export.set_defaults(handler=cmd_export)
 
     history = commands.add_parser(
@@ -222,20 +230,30 @@ def open_archive(url: str | None, *, must_exist: bool) -> Engine:
     return engine
 
 
-def write_atomically(path: Path | None, write: Callable[[TextIO], None]) -> None:
-    """Write to standard output, or to path via a temporary file: never half a file."""
-    if path is None:
-        write(sys.stdout)
-        return
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write path via a temporary file beside it: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(descriptor)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
+        write(Path(temporary))
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomically(path: Path | None, write: Callable[[TextIO], None]) -> None:
+    """Write text to standard output, or to path atomically."""
+    if path is None:
+        write(sys.stdout)
+        return
+
+    def write_file(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            write(handle)
+
+    write_atomically(path, write_file)
 
 
 def print_json_lines(records: Iterable[dict[str, Any]], out: TextIO = sys.stdout) -> None:
@@ -368,22 +386,19 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from storage.reports import EXPORT_FIELDS, export_records
+    from storage.export import write_csv, write_parquet
+    from storage.reports import export_records
 
+    if args.format == "parquet" and args.out is None:
+        raise MfaArchiveError("--format parquet needs --out FILE")
     engine = open_archive(args.db, must_exist=True)
-
-    def write(out: TextIO) -> None:
-        records = export_records(engine)
-        if args.format == "jsonl":
-            print_json_lines(records, out)
-            return
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-        writer.writeheader()
-        for record in records:
-            record["sources"] = json.dumps(record["sources"], ensure_ascii=False)
-            writer.writerow(record)
-
-    write_atomically(args.out, write)
+    records = export_records(engine, since=args.since, languages=args.lang)
+    if args.format == "parquet":
+        write_atomically(args.out, lambda path: write_parquet(records, path))
+    elif args.format == "csv":
+        write_text_atomically(args.out, lambda out: write_csv(records, out))
+    else:
+        write_text_atomically(args.out, lambda out: print_json_lines(records, out))
     return EXIT_OK
 
 

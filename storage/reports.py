@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, extract, func, select
@@ -27,54 +28,79 @@ def primary_source(sources: list[Source]) -> Source | None:
     )
 
 
-def export_records(engine: Engine, batch_size: int = 500) -> Iterator[dict[str, Any]]:
-    """Every document as a plain record, in id order, streamed in batches."""
-    with Session(engine) as session:
-        releases: dict[str, list[dict[str, Any]]] = {}
-        for doc_id, lang, key in session.execute(
-            select(Document.id, Document.lang, Document.release_key)
-            .where(Document.release_key.is_not(None))
-            .order_by(Document.lang, Document.id)
-        ):
-            releases.setdefault(key, []).append({"lang": lang, "id": doc_id})
-        documents = session.scalars(
-            select(Document)
-            .options(selectinload(Document.sources))
-            .order_by(Document.id)
-            .execution_options(yield_per=batch_size)
-        )
-        for document in documents:
-            sources = document.sources
-            primary = primary_source(sources)
-            siblings = releases.get(document.release_key, []) if document.release_key else []
-            yield {
-                "id": document.id,
-                "lang": document.lang,
-                "doc_number": document.doc_number,
-                "title": document.title,
-                "category": document.category,
-                "published_on": document.published_on.isoformat(),
-                "body": document.body,
-                "body_html": document.body_html,
-                "url": primary.url if primary else None,
-                "sources": [
-                    {
-                        "site": s.site,
-                        "url": s.url,
-                        "title": s.title,
-                        "match_rule": s.match_rule,
-                        "similarity": s.similarity,
-                    }
-                    for s in sources
-                ],
-                "release": document.release_key,
-                "translations": [t for t in siblings if t["id"] != document.id],
-                "content_hash": document.content_hash,
-                "first_seen": document.first_seen.isoformat(),
-                "last_seen": document.last_seen.isoformat(),
-                "revisions": document.revision,  # stored versions: 1 if never edited
-                "last_changed": document.changed_at.isoformat() if document.changed_at else None,
+def export_records(
+    engine: Engine,
+    *,
+    since: dt.date | None = None,
+    languages: Sequence[str] = (),
+    batch_size: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """Every document (published on or after ``since``, in ``languages``) as a
+    plain record, in id order. Streamed a batch at a time by keyset pagination,
+    with each batch's sources and translations: memory stays flat however large
+    the archive, on every backend."""
+    filters = []
+    if since is not None:
+        filters.append(Document.published_on >= since)
+    if languages:
+        filters.append(Document.lang.in_(languages))
+    last_id = 0
+    while True:
+        with Session(engine) as session:
+            batch = session.scalars(
+                select(Document)
+                .where(Document.id > last_id, *filters)
+                .options(selectinload(Document.sources))
+                .order_by(Document.id)
+                .limit(batch_size)
+            ).all()
+            if not batch:
+                return
+            keys = {document.release_key for document in batch if document.release_key}
+            releases: dict[str, list[dict[str, Any]]] = {}
+            for doc_id, lang, key in session.execute(
+                select(Document.id, Document.lang, Document.release_key)
+                .where(Document.release_key.in_(keys))
+                .order_by(Document.lang, Document.id)
+            ):
+                releases.setdefault(key, []).append({"lang": lang, "id": doc_id})
+            records = [_export_record(document, releases) for document in batch]
+            last_id = batch[-1].id
+        yield from records
+
+
+def _export_record(document: Document, releases: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    sources = document.sources
+    primary = primary_source(sources)
+    siblings = releases.get(document.release_key, []) if document.release_key else []
+    return {
+        "id": document.id,
+        "lang": document.lang,
+        "doc_number": document.doc_number,
+        "title": document.title,
+        "category": document.category,
+        "published_on": document.published_on.isoformat(),
+        "body": document.body,
+        "body_html": document.body_html,
+        "url": primary.url if primary else None,
+        "sources": [
+            {
+                "site": s.site,
+                "url": s.url,
+                "title": s.title,
+                "match_rule": s.match_rule,
+                "similarity": s.similarity,
             }
+            for s in sources
+        ],
+        "release": document.release_key,
+        "translations": [t for t in siblings if t["id"] != document.id],
+        "content_hash": document.content_hash,
+        "first_seen": document.first_seen.isoformat(),
+        "last_seen": document.last_seen.isoformat(),
+        "revisions": document.revision,  # stored versions: 1 if never edited
+        "last_changed": document.changed_at.isoformat() if document.changed_at else None,
+    }
 
 
 def rejects(engine: Engine) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ import io
 import json
 from contextlib import ExitStack
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import BACKENDS, postgres_database, run_cli
@@ -169,6 +171,37 @@ def test_export_jsonl_and_csv(crawled, tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(records)
     assert json.loads(rows[0]["sources"])[0]["url"] == records[0]["url"]
+    assert [row["id"] for row in rows] == [str(r["id"]) for r in records]
+
+    parquet = tmp_path / "out" / "archive.parquet"
+    assert (
+        run_cli("export", "--db", db, "--format", "parquet", "--out", str(parquet)).returncode == 0
+    )
+    table = pq.read_table(parquet)
+    assert table.num_rows == len(records)
+    assert table.schema.field("published_on").type == pa.date32()
+    assert table.schema.field("first_seen").type == pa.timestamp("us", tz="UTC")
+    first = table.slice(0, 1).to_pylist()[0]
+    assert first["published_on"].isoformat() == records[0]["published_on"]
+    assert first["sources"] == records[0]["sources"]
+    assert (first["title"], first["body"], first["revisions"]) == (
+        records[0]["title"], records[0]["body"], 1)  # fmt: skip
+
+
+def test_export_filters_by_date_and_language(crawled):
+    db, _ = crawled
+    every = [json.loads(line) for line in run_cli("export", "--db", db).stdout.splitlines()]
+    result = run_cli("export", "--db", db, "--since", "2025-01-01", "--lang", "en,ru")
+    chosen = [json.loads(line) for line in result.stdout.splitlines()]
+    expected = [r for r in every if r["published_on"] >= "2025-01-01" and r["lang"] in ("en", "ru")]
+    assert chosen == expected
+    assert 0 < len(chosen) < len(every)
+
+
+def test_parquet_needs_a_file(crawled):
+    db, _ = crawled
+    assert_usage_error(run_cli("export", "--db", db, "--format", "parquet"),
+                       "--format parquet needs --out FILE")  # fmt: skip
 
 
 def test_rejects_and_stats(crawled):
