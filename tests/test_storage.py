@@ -428,3 +428,26 @@ def test_two_new_documents_with_one_text_in_a_batch_keep_their_own_sources(archi
     assert owners["https://tallinn.mfa.gov.az/en/news/b"] != owners["https://mfa.gov.az/en/news/a"]
     assert numbers[owners["https://mfa.gov.az/en/news/a"]] == "438/20"
     assert numbers[owners["https://tallinn.mfa.gov.az/en/news/b"]] is None
+
+
+def test_views_give_one_row_per_document_with_its_primary_source(archive, engine):
+    archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia",
+                         layout="mission"))  # fmt: skip
+    archive.store(record())  # the main site's copy: primary, though found second
+    archive.record_reject(RejectRecord("https://mfa.gov.az/en/news/9", "main", "en",
+                                       "invalid", "no title"))  # fmt: skip
+    with engine.connect() as connection:
+        documents = connection.execute(text("SELECT * FROM documents_v")).mappings().all()
+        sources = connection.execute(
+            text("SELECT url, is_primary FROM sources_v ORDER BY source_id")
+        ).all()
+        rejects = connection.execute(text("SELECT url, reason FROM rejects_v")).all()
+    (document,) = documents
+    assert document["url"] == "https://mfa.gov.az/en/news/no43820-x"
+    assert (document["sources"], document["revisions"], document["release"]) == (
+        2, 1, "no:438/20")  # fmt: skip
+    assert [(url, bool(primary)) for url, primary in sources] == [
+        ("https://sofia.mfa.gov.az/en/news/2210/x", False),
+        ("https://mfa.gov.az/en/news/no43820-x", True),
+    ]
+    assert rejects == [("https://mfa.gov.az/en/news/9", "no title")]
