@@ -58,7 +58,7 @@ def search(
     offset: int = 0,
     highlight: tuple[str, str] = HIGHLIGHT,
 ) -> list[SearchHit]:
-    """Documents matching ``query``, best first (then newest), optionally only
+    """Documents matching ``query``, best first, optionally only
     in ``languages`` and published between ``since`` and ``until`` (inclusive);
     ``limit`` hits after skipping ``offset``."""
     if not query.strip():
@@ -70,7 +70,8 @@ def search(
                    "open": highlight[0], "close": highlight[1]})  # fmt: skip
     dialect = engine.dialect.name
     if dialect == "sqlite":
-        statement, params["query"] = _SQLITE_SEARCH.format(filters=filters), query
+        join = "JOIN documents d ON d.id = documents_fts.rowid" if filters else ""
+        statement, params["query"] = _SQLITE_SEARCH.format(join=join, filters=filters), query
     elif dialect == "postgresql":
         statement = _postgres_statement(languages, filters)
         params["query"] = to_tsquery_text(query)
@@ -123,18 +124,27 @@ def _filters(
 
 _SYNTAX_ERRORS = ("fts5", "no such column", "unterminated", "syntax error in tsquery")
 
-# bm25 weights: a match in the title counts five times one in the body.
+# bm25 weights: a match in the title counts five times one in the body. The
+# hits are ranked on the index alone (documents joined only to filter), and
+# only the page of hits gets its primary source and snippet.
 _SQLITE_SEARCH = f"""
-SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, v.url,
-       snippet(documents_fts, 1, :open, :close, '…', {SNIPPET_WORDS}) AS snippet,
-       bm25(documents_fts, 5.0, 1.0) AS rank
-FROM documents_fts
-JOIN documents d ON d.id = documents_fts.rowid
-JOIN documents_v v ON v.document_id = d.id
-WHERE documents_fts MATCH :query {{filters}}
-ORDER BY rank, d.published_on DESC
-LIMIT :limit OFFSET :offset
+WITH hits AS (
+    SELECT documents_fts.rowid AS id, bm25(documents_fts, 5.0, 1.0) AS rank
+    FROM documents_fts {{join}}
+    WHERE documents_fts MATCH :query {{filters}}
+    ORDER BY rank, documents_fts.rowid DESC
+    LIMIT :limit OFFSET :offset
+)
+SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, hits.rank, v.url,
+       snippet(documents_fts, 1, :open, :close, '…', {SNIPPET_WORDS}) AS snippet
+FROM hits
+JOIN documents_fts ON documents_fts.rowid = hits.id
+JOIN documents d ON d.id = hits.id
+JOIN documents_v v ON v.document_id = hits.id
+WHERE documents_fts MATCH :query
+ORDER BY hits.rank, hits.id DESC
 """
+
 
 # The text search configuration of each language (migration 0005).
 POSTGRES_CONFIGS = {"en": "english", "ru": "russian", "az": "mfa_az"}

@@ -24,9 +24,11 @@ depends_on: str | Sequence[str] | None = None
 def _redeclare(old: str, new: str) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
-    sql = op.get_bind().execute(
-        sa.text("SELECT sql FROM sqlite_master WHERE name = 'documents_fts'")
-    ).scalar_one()
+    sql = (
+        op.get_bind()
+        .execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'documents_fts'"))
+        .scalar_one()
+    )
     op.execute("DROP TABLE documents_fts")
     op.execute(sql.replace(old, new))
     op.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
