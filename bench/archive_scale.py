@@ -120,6 +120,7 @@ def insert_archive(url: str, records: list[DocumentRecord]) -> float:
     start = time.perf_counter()
     for first in range(0, len(records), BATCH):
         archive.store_many(records[first : first + BATCH])
+    archive.optimize()  # as a crawl does when it finishes
     seconds = time.perf_counter() - start
     engine.dispose()
     return seconds

@@ -141,6 +141,16 @@ class Archive:
             run.status = status
             for name, value in vars(counts).items():
                 setattr(run, name, value)
+        self.optimize()
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics, as after a crawl: a planner
+        that believes a table empty picks plans that cost searches seconds."""
+        with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("ANALYZE documents, sources, rejects")
+            else:
+                connection.exec_driver_sql("PRAGMA optimize")
 
     def store(self, record: DocumentRecord, run_id: int | None = None) -> Outcome:
         """Add a document, or a source to the document it duplicates, or refresh a known URL."""

@@ -33,6 +33,8 @@ from crawler.exceptions import DatabaseError, SearchQueryError
 
 HIGHLIGHT = ("[", "]")
 SNIPPET_WORDS = 24
+# A hit's primary source, looked up for the page of hits only (one row each).
+PRIMARY_URL = "(SELECT v.url FROM documents_v v WHERE v.document_id = hits.id) AS url"
 
 
 @dataclass(frozen=True)
@@ -135,12 +137,11 @@ WITH hits AS (
     ORDER BY rank, documents_fts.rowid DESC
     LIMIT :limit OFFSET :offset
 )
-SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, hits.rank, v.url,
+SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, hits.rank, {PRIMARY_URL},
        snippet(documents_fts, 1, :open, :close, '…', {SNIPPET_WORDS}) AS snippet
 FROM hits
 JOIN documents_fts ON documents_fts.rowid = hits.id
 JOIN documents d ON d.id = hits.id
-JOIN documents_v v ON v.document_id = hits.id
 WHERE documents_fts MATCH :query
 ORDER BY hits.rank, hits.id DESC
 """
@@ -152,20 +153,21 @@ POSTGRES_CONFIGS = {"en": "english", "ru": "russian", "az": "mfa_az"}
 # Each language's documents against the query in that language's configuration
 # (a NOT term must be lexed as the document was); each branch is a GIN index
 # scan. The snippet is made for the page of hits only.
-_POSTGRES_SEARCH = """
+_POSTGRES_SEARCH = f"""
 WITH hits AS (
     SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, d.body,
-           -ts_rank(d.search_vector, to_tsquery({config}, :query)) AS rank
+           -ts_rank(d.search_vector, to_tsquery({{config}}, :query)) AS rank
     FROM documents d
-    WHERE ({branches}) {filters}
-    ORDER BY rank, d.published_on DESC
+    WHERE ({{branches}}) {{filters}}
+    ORDER BY rank, d.id DESC
     LIMIT :limit OFFSET :offset
 )
-SELECT hits.id, hits.lang, hits.doc_number, hits.title, hits.published_on, hits.rank, v.url,
-       ts_headline({hit_config}, hits.body, to_tsquery({hit_config}, :query), :options)
+SELECT hits.id, hits.lang, hits.doc_number, hits.title, hits.published_on, hits.rank,
+       {PRIMARY_URL},
+       ts_headline({{hit_config}}, hits.body, to_tsquery({{hit_config}}, :query), :options)
            AS snippet
-FROM hits JOIN documents_v v ON v.document_id = hits.id
-ORDER BY hits.rank, hits.published_on DESC
+FROM hits
+ORDER BY hits.rank, hits.id DESC
 """
 
 
