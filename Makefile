@@ -40,6 +40,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/crawl_throughput.py
 	$(BIN)/python bench/dedup_quality.py
 	$(BIN)/python bench/dedup_lookup.py
+	$(BIN)/python bench/refresh_cost.py
+	$(BIN)/python bench/archive_scale.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info .pytest_cache .ruff_cache .hypothesis

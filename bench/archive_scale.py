@@ -54,6 +54,7 @@ from storage.migrate import upgrade
 from storage.models import Document
 from storage.search import search
 from storage.types import utcnow
+from storage.urls import canonical_url
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -88,11 +89,12 @@ def document(n: int) -> DocumentRecord:
         for _ in range(rng.randint(3, 6))
     ]
     number = f"{(n // 2) % 999 + 1:03d}/{day.year % 100:02d}-{n}" if n % 2 == 0 else None
+    url = f"https://mfa.gov.az/{lang}/news/doc-{n}"
     return DocumentRecord(
-        site="main", lang=lang, url=f"https://mfa.gov.az/{lang}/news/doc-{n}",
+        site="main", lang=lang, url=url,
         title=" ".join(rng.choices(VOCABULARY, cum_weights=_ZIPF, k=8)).capitalize(),
         published_on=day, body="\n\n".join(paragraphs), body_html="", doc_number=number,
-        layout="main",
+        layout="main", canonical=canonical_url(url, "main"),  # as the extraction workers do
     )  # fmt: skip
 
 

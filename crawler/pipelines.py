@@ -35,6 +35,7 @@ from storage import lock
 from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from storage.state import record_listings
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +241,10 @@ class ArchivePipeline:
             status = "partial"
         else:
             status = "ok"
+        outcomes = getattr(spider, "listing_outcomes", {})
+        if reason == "finished" and not stats.get_value("mfa/archive_error") and outcomes:
+            # Only now, every document stored: which listings were read to the end.
+            record_listings(self.archive.engine, self.run_id, outcomes)
         self.archive.finish_run(self.run_id, status, self.counts)
         stats.set_value("mfa/run_status", status)
         lock.release(self.archive.engine)

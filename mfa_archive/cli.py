@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser(
         "search",
         help="full-text search of the archive",
-        description='Search titles and bodies. Syntax: words, "a phrase", OR, NOT, prefix*.',
+        description="Search titles and bodies. Syntax, the same on SQLite and PostgreSQL: "
+        'words (all must match), "a phrase", OR, a NOT b, prefix*, (grouping), title:word.',
     )
     search.add_argument("query")
     search.add_argument("--db", help=db_help)

@@ -148,6 +148,10 @@ class Archive:
         that believes a table empty picks plans that cost searches seconds."""
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
+                # The search index's pending entries, merged in one pass (0007).
+                connection.exec_driver_sql(
+                    "SELECT gin_clean_pending_list('ix_documents_search_vector'::regclass)"
+                )
                 connection.exec_driver_sql("ANALYZE documents, sources, rejects")
             else:
                 connection.exec_driver_sql("PRAGMA optimize")

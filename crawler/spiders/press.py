@@ -65,7 +65,8 @@ class PressSpider(ArchiveSpider):
         self._caught_up: set[tuple[str, str]] = set()
         # (site, lang) listings with new items on a page read so far
         self._news_seen: set[tuple[str, str]] = set()
-        # (site, lang) -> read to the end (or caught up) / broken off at a failed page
+        # (site, lang) -> read to the end (or caught up) / broken off at a failed page;
+        # the archive pipeline records them once the last documents are stored
         self.listing_outcomes: dict[tuple[str, str], bool] = {}
 
     async def start(self) -> AsyncIterator[Request]:
@@ -100,16 +101,6 @@ class PressSpider(ArchiveSpider):
             "%s crawl: %d known pages, %d to recheck, %d listings walked before",
             self.mode, len(self.state.known), len(self.state.recheck), len(self.state.walked),
         )  # fmt: skip
-
-    def closed(self, reason: str) -> None:
-        if reason != "finished" or self.crawler.stats.get_value("mfa/locked"):
-            return
-        engine = make_engine(self.settings.get("MFA_ARCHIVE_DB"))
-        try:
-            record_listings(engine, self.crawler.stats.get_value("mfa/run_id"),
-                            self.listing_outcomes)  # fmt: skip
-        finally:
-            engine.dispose()
 
     def _ended(self, key: tuple[str, str], walked: bool = True) -> None:
         self.listing_outcomes[key] = walked and self.listing_outcomes.get(key, True)
