@@ -118,11 +118,12 @@ def fresh_archive(backend: str, workdir: Path) -> Iterator[str]:
 def insert_archive(url: str, records: list[DocumentRecord]) -> float:
     engine = make_engine(url)
     upgrade(engine)
-    archive = Archive(engine)
+    archive = Archive(engine, index_in_background=True)  # as a crawl writes
     start = time.perf_counter()
     for first in range(0, len(records), BATCH):
         archive.store_many(records[first : first + BATCH])
-    archive.optimize()  # as a crawl does when it finishes
+    archive.optimize()  # as a crawl does when it finishes: search index complete
+    archive.close()
     seconds = time.perf_counter() - start
     engine.dispose()
     return seconds

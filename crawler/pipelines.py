@@ -132,7 +132,8 @@ class ArchivePipeline:
             logger.error("%s", exc)
             self.crawler.stats.set_value("mfa/locked", str(exc))
             raise CloseSpider("archive_locked") from exc
-        self.archive = Archive(engine)
+        # Search indexing (PostgreSQL) beside the writes, on another server process.
+        self.archive = Archive(engine, index_in_background=True)
         spider = self.crawler.spider
         sites = getattr(spider, "sites", None)
         names = [site.name for site in sites.sites] if sites else []
@@ -246,6 +247,7 @@ class ArchivePipeline:
             # Only now, every document stored: which listings were read to the end.
             record_listings(self.archive.engine, self.run_id, outcomes)
         self.archive.finish_run(self.run_id, status, self.counts)
+        self.archive.close()
         stats.set_value("mfa/run_status", status)
         lock.release(self.archive.engine)
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union, update
 from sqlalchemy.orm import sessionmaker
 
+from storage import search_index
 from storage.dedup import (
     NEAR_THRESHOLD,
     RULE_CONTENT_HASH,
@@ -110,15 +111,34 @@ class RunCounts:
 
 
 class Archive:
-    """The write side of an archive database (already migrated)."""
+    """The write side of an archive database (already migrated).
 
-    def __init__(self, engine: Engine) -> None:
+    On PostgreSQL, documents are indexed for search in the transaction that
+    writes them; with index_in_background (what a crawl uses), by a thread
+    of its own after each commit (storage.search_index), and optimize() waits
+    for it.
+    """
+
+    def __init__(self, engine: Engine, *, index_in_background: bool = False) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._postgres = engine.dialect.name == "postgresql"
+        self._indexer = (
+            search_index.BackgroundIndexer(engine)
+            if self._postgres and index_in_background
+            else None
+        )
+
+    def close(self) -> None:
+        """Wait for the search index, and stop its thread."""
+        if self._indexer is not None:
+            self._indexer.close()
 
     def start_run(self, sites: Iterable[str], languages: Iterable[str], mode: str = "full") -> int:
         """A new run; runs still marked running died without finishing (the
         caller holds the archive's lock, storage.lock, so none is alive)."""
+        if self._postgres:
+            search_index.catch_up(self.engine)  # what a killed crawl left unindexed
         with self._sessions.begin() as session:
             session.execute(
                 update(CrawlRun).where(CrawlRun.status == "running").values(status="killed")
@@ -146,13 +166,15 @@ class Archive:
     def optimize(self) -> None:
         """Refresh the query planner's statistics, as after a crawl: a planner
         that believes a table empty picks plans that cost searches seconds."""
+        if self._indexer is not None:
+            self._indexer.wait()
         with self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
+            if self._postgres:
                 # The search index's pending entries, merged in one pass (0007).
                 connection.exec_driver_sql(
-                    "SELECT gin_clean_pending_list('ix_documents_search_vector'::regclass)"
+                    "SELECT gin_clean_pending_list('ix_document_search_search_vector'::regclass)"
                 )
-                connection.exec_driver_sql("ANALYZE documents, sources, rejects")
+                connection.exec_driver_sql("ANALYZE documents, sources, rejects, document_search")
             else:
                 connection.exec_driver_sql("PRAGMA optimize")
 
@@ -172,11 +194,17 @@ class Archive:
         """
         now = utcnow()
         outcomes: list[Outcome] = []
+        changed: list[int] = []  # documents whose text is new: to index for search
         with self.engine.begin() as connection:
             for chunk in _chunks_of_distinct_urls(records):
                 batch = _Batch(connection, chunk, now, run_id)
                 outcomes += [batch.decide(*item) for item in chunk]
                 batch.write()
+                changed += batch.changed_document_ids()
+            if self._postgres and self._indexer is None:
+                search_index.index(connection, changed)
+        if self._indexer is not None:
+            self._indexer.submit(changed)
         return outcomes
 
     def match(self, record: DocumentRecord) -> Match:
@@ -435,6 +463,12 @@ class _Batch:
         ).scalars()
         for doc, document_id in zip(self.new_documents, returned_ids, strict=True):
             doc.id = document_id
+
+    def changed_document_ids(self) -> list[int]:
+        """After write: the documents this batch created or whose text it changed."""
+        return [doc.id for doc in self.new_documents if doc.id is not None] + [
+            doc.id for doc in self.docs.values() if doc.dirty and doc.id is not None
+        ]
 
     def write(self) -> None:
         execute = self.connection.execute

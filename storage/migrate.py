@@ -18,18 +18,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 # Made by hand in the migrations, for full-text search: SQLite's FTS5 table
-# (and its shadow tables), PostgreSQL's generated tsvector and its index.
-SEARCH_OBJECTS = {"column": ("search_vector",), "index": ("ix_documents_search_vector",)}
+# (and its shadow tables), PostgreSQL's document_search table (0008).
+SEARCH_TABLES = ("documents_fts", "document_search")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's filter: autogenerate and `alembic check` must not see the
     search objects, which no model describes."""
-    if name is None:
-        return True
-    if type_ == "table":
-        return not name.startswith("documents_fts")
-    return name not in SEARCH_OBJECTS.get(type_, ())
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
 
 
 def alembic_config() -> Config:

@@ -147,26 +147,26 @@ ORDER BY hits.rank, hits.id DESC
 """
 
 
-# The text search configuration of each language (migration 0005).
+# The text search configuration of each language (migrations 0005, 0008).
 POSTGRES_CONFIGS = {"en": "english", "ru": "russian", "az": "mfa_az"}
 
 # Each language's documents against the query in that language's configuration
 # (a NOT term must be lexed as the document was); each branch is a GIN index
-# scan. The snippet is made for the page of hits only.
+# scan of document_search (migration 0008), whose narrow rows are all the
+# ranking reads. Documents are read, and snippets made, for the page of hits only.
 _POSTGRES_SEARCH = f"""
 WITH hits AS (
-    SELECT d.id, d.lang, d.doc_number, d.title, d.published_on, d.body,
-           -ts_rank(d.search_vector, to_tsquery({{config}}, :query)) AS rank
-    FROM documents d
+    SELECT d.document_id AS id, -ts_rank(d.search_vector, to_tsquery({{config}}, :query)) AS rank
+    FROM document_search d
     WHERE ({{branches}}) {{filters}}
-    ORDER BY rank, d.id DESC
+    ORDER BY rank, d.document_id DESC
     LIMIT :limit OFFSET :offset
 )
-SELECT hits.id, hits.lang, hits.doc_number, hits.title, hits.published_on, hits.rank,
+SELECT doc.id, doc.lang, doc.doc_number, doc.title, doc.published_on, hits.rank,
        {PRIMARY_URL},
-       ts_headline({{hit_config}}, hits.body, to_tsquery({{hit_config}}, :query), :options)
+       ts_headline({{hit_config}}, doc.body, to_tsquery({{hit_config}}, :query), :options)
            AS snippet
-FROM hits
+FROM hits JOIN documents doc ON doc.id = hits.id
 ORDER BY hits.rank, hits.id DESC
 """
 
@@ -184,7 +184,7 @@ def _postgres_statement(languages: Sequence[str], filters: str) -> str:
         branches=branches,
         filters=filters,
         config=f"CASE d.lang {cases} END",
-        hit_config=f"CASE hits.lang {cases} END",
+        hit_config=f"CASE doc.lang {cases} END",
     )
 
 

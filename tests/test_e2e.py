@@ -78,17 +78,22 @@ def _plain(value):
     return value
 
 
-def assert_consistent(db_url):
-    """No half-written document: each has a source, and the search index matches."""
+def assert_consistent(db_url, *, index_complete=True):
+    """No half-written document: each has a source; and the search index matches
+    (on PostgreSQL, a crawl killed mid-run may leave it behind: the next crawl
+    brings it up to date)."""
     orphans = rows(db_url, "SELECT count(*) AS n FROM documents d WHERE NOT EXISTS "
                            "(SELECT 1 FROM sources s WHERE s.document_id = d.id)")  # fmt: skip
     assert orphans == [{"n": 0}]
     (documents,) = rows(db_url, "SELECT count(*) AS n FROM documents")
+    if not index_complete and db_url.startswith("postgresql"):
+        return
     if db_url.startswith("sqlite"):
         rows(db_url, "INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
         (indexed,) = rows(db_url, "SELECT count(*) AS n FROM documents_fts")
-    else:  # a generated column: written with its row, or not at all
-        (indexed,) = rows(db_url, "SELECT count(search_vector) AS n FROM documents")
+    else:  # every document indexed, with its current text
+        (indexed,) = rows(db_url, "SELECT count(*) AS n FROM document_search s JOIN documents d "
+                                  "ON d.id = s.document_id AND d.content_hash = s.content_hash")  # fmt: skip
     assert indexed == documents
 
 
@@ -220,7 +225,7 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
         crawl.send_signal(signal.SIGKILL)
         crawl.wait()
         assert 40 <= stored < len(cases), "the crawl was not caught mid-run"
-        assert_consistent(db_url)
+        assert_consistent(db_url, index_complete=False)
 
         result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
         assert result.returncode == 0, result.stderr

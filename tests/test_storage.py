@@ -19,6 +19,7 @@ from storage.migrate import current_revision, head_revision, include_name, upgra
 from storage.models import Base, CrawlRun, Document, Reject, Source
 from storage.reports import export_records, stats
 from storage.search import search
+from tests.conftest import postgres_database
 
 
 @pytest.fixture
@@ -451,3 +452,39 @@ def test_views_give_one_row_per_document_with_its_primary_source(archive, engine
         ("https://mfa.gov.az/en/news/no43820-x", True),
     ]
     assert rejects == [("https://mfa.gov.az/en/news/9", "no title")]
+
+
+@pytest.fixture
+def postgres_engine(postgres_server):
+    with postgres_database(postgres_server) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+
+
+def test_background_indexing_is_complete_once_optimized(postgres_engine):
+    """A crawl indexes for search beside its writes; optimize() waits for it."""
+    archive = Archive(postgres_engine, index_in_background=True)
+    archive.store_many([record(url=f"https://mfa.gov.az/en/news/{n}", doc_number=None,
+                               title=f"Remembrance {n}", body=f"Text number {n} of Baku.",
+                               published_on=dt.date(2020, 1, 1) + dt.timedelta(days=10 * n))
+                        for n in range(30)])  # fmt: skip
+    archive.store(record(url="https://mfa.gov.az/en/news/0", doc_number=None,
+                         title="Remembrance 0", body="An edited text of Baku.",
+                         published_on=dt.date(2020, 1, 1)))  # fmt: skip
+    archive.optimize()
+    archive.close()
+    assert len(search(postgres_engine, "Baku", limit=100)) == 30
+    assert [hit.title for hit in search(postgres_engine, "edited")] == ["Remembrance 0"]
+
+
+def test_a_crawl_reindexes_what_a_killed_one_left_unindexed(postgres_engine):
+    archive = Archive(postgres_engine)
+    archive.store(record())
+    with postgres_engine.begin() as connection:  # as if killed between write and index
+        connection.execute(text("DELETE FROM document_search"))
+        connection.execute(text("UPDATE documents SET title = 'Changed title'"))
+    assert not search(postgres_engine, "Baku")
+    Archive(postgres_engine).start_run(["main"], ["en"])
+    assert [hit.title for hit in search(postgres_engine, "Baku")] == ["Changed title"]
