@@ -186,16 +186,33 @@ def time_search(url: str) -> dict[str, float]:
     }
 
 
+# Runs the CLI and, as it exits, writes its peak RSS (VmHWM: this program's
+# own, not the parent's from before exec, which ru_maxrss would count).
+_WITH_PEAK_RSS = """
+import atexit, os, runpy, sys
+def report():
+    status = open("/proc/self/status").read()
+    with open(os.environ["MFA_BENCH_HWM_FILE"], "w") as out:
+        out.write(status.split("VmHWM:")[1].split()[0])
+atexit.register(report)
+sys.argv = ["mfa-archive", *sys.argv[1:]]
+runpy.run_module("mfa_archive.cli", run_name="__main__")
+"""
+
+
 def export_peak_rss_mb(url: str, out: Path, *options: str) -> float:
-    """Peak RSS of one `mfa-archive export` run, from the kernel's own account."""
-    command = [sys.executable, "-m", "mfa_archive.cli", "export", "--db", url, "--out",
-               str(out), *options]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"export failed: {process.stderr.read().decode() if process.stderr else ''}")
+    """Peak RSS of one `mfa-archive export` run, in its own process."""
+    hwm = out.with_suffix(".hwm")
+    result = subprocess.run(
+        [sys.executable, "-c", _WITH_PEAK_RSS, "export", "--db", url, "--out", str(out),
+         *options],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, "MFA_BENCH_HWM_FILE": str(hwm)},
+    )  # fmt: skip
+    if result.returncode != 0:
+        sys.exit(f"export failed: {result.stderr[-2000:]}")
     out.unlink(missing_ok=True)
-    return usage.ru_maxrss / 1024  # KB on Linux
+    return int(hwm.read_text()) / 1024  # kB
 
 
 def measure(backend: str, records: list[DocumentRecord], workdir: Path) -> dict[str, object]:
