@@ -52,6 +52,7 @@ from storage.archive import Archive, DocumentRecord, content_hash
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Document
+from storage.scratch import postgres_database
 from storage.search import search
 from storage.types import utcnow
 from storage.urls import canonical_url
@@ -104,14 +105,10 @@ def fresh_archive(backend: str, workdir: Path) -> Iterator[str]:
         yield f"sqlite:///{workdir}/archive-{uuid.uuid4().hex[:8]}.db"
         return
     server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"mfa_bench_{uuid.uuid4().hex[:10]}"
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield server.url.set(database=name).render_as_string(hide_password=False)
+        with postgres_database(server, prefix="mfa_bench") as url:
+            yield url
     finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         server.dispose()
 
 

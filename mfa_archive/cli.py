@@ -67,24 +67,17 @@ def _languages(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
 
-
-def _not_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     crawl.add_argument("--lang", type=_languages, help="languages, e.g. az,en,ru (default: all)")
     crawl.add_argument(
-        "--max-pages", type=_positive, metavar="N", help="listing pages per site and language"
+        "--max-pages",
+        type=_whole_number(1),
+        metavar="N",
+        help="listing pages per site and language",
     )
     crawl.add_argument(
         "--full",
@@ -126,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     crawl.add_argument(
         "--recheck-days",
-        type=_not_negative,
+        type=_whole_number(0),
         default=DEFAULT_RECHECK_DAYS,
         metavar="N",
         help="request known articles published in the last N days again, when corrections "
@@ -152,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--lang", type=_languages, default=(), help="only these languages")
     search.add_argument("--since", type=_date, help="published on or after YYYY-MM-DD")
     search.add_argument("--until", type=_date, help="published on or before YYYY-MM-DD")
-    search.add_argument("--limit", type=_positive, default=10, help="results (default 10)")
+    search.add_argument("--limit", type=_whole_number(1), default=10, help="results (default 10)")
     search.add_argument("--json", action="store_true", help="one JSON object per result")
     search.set_defaults(handler=cmd_search)
 

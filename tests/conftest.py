@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from mfa_archive.replica.generate import generate_replica
 from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer
+from storage.scratch import postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = DEFAULT_ROOT
@@ -89,19 +89,6 @@ def postgres_server() -> Iterator[Engine]:
         pytest.skip(f"{reason}; set {POSTGRES_URL_ENV} to test PostgreSQL")
     yield engine
     engine.dispose()
-
-
-@contextmanager
-def postgres_database(server: Engine) -> Iterator[str]:
-    """A new database of its own on the server, dropped afterwards: its URL."""
-    name = f"mfa_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import BACKENDS, postgres_database, run_cli
+from storage.scratch import postgres_database
+from tests.conftest import BACKENDS, run_cli
 
 
 def assert_usage_error(result, message):
@@ -26,7 +27,7 @@ def assert_usage_error(result, message):
     [
         (["crawl", "--lang", "fr"], "unknown language 'fr'"),
         (["crawl", "--max-pages", "0"], "must be at least 1"),
-        (["crawl", "--recheck-days", "-1"], "must be 0 or more, got -1"),
+        (["crawl", "--recheck-days", "-1"], "must be at least 0, got -1"),
         (["crawl", "--since", "last week"], "not a date (YYYY-MM-DD): 'last week'"),
         (["search", "x", "--since", "2020-13-01"], "not a date (YYYY-MM-DD): '2020-13-01'"),
         (["search", "x", "--until", "yesterday"], "not a date"),

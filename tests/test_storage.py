@@ -18,8 +18,8 @@ from storage.engine import make_engine
 from storage.migrate import current_revision, head_revision, include_name, upgrade
 from storage.models import Base, CrawlRun, Document, Reject, Source
 from storage.reports import export_records, stats
+from storage.scratch import postgres_database
 from storage.search import search
-from tests.conftest import postgres_database
 
 
 @pytest.fixture
