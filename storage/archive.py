@@ -277,6 +277,37 @@ def _text_of(record: DocumentRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in _TEXT_COLUMNS}
 
 
+def _in(column: Any, name: str) -> Any:
+    return column.in_(bindparam(name, expanding=True))
+
+
+# The batch's lookups, built once: constructing them anew for every batch cost
+# more than running them.
+_KNOWN_URLS = select(
+    Source.id, Source.canonical_url, Source.document_id, Source.content_hash
+).where(_in(Source.canonical_url, "urls"))
+_CANDIDATE_COLUMNS = (
+    Document.id, Document.lang, Document.content_hash, Document.release_key,
+    Document.revision, Document.first_seen, Document.changed_at,
+    *(getattr(Document, name) for name in _TEXT_COLUMNS),
+)  # fmt: skip
+# One indexed lookup per key: SQLite scans the table for an OR of them.
+_CANDIDATES = union(
+    select(*_CANDIDATE_COLUMNS).where(_in(Document.id, "known_ids")),
+    *(
+        select(*_CANDIDATE_COLUMNS).where(_in(Document.lang, "languages"), _in(column, name))
+        for column, name in (
+            (Document.content_hash, "hashes"),
+            (Document.doc_number, "numbers"),
+            (Document.published_on, "days"),
+        )
+    ),
+).order_by("id")
+_SOURCE_RANKS = select(
+    Source.document_id, Source.layout, Source.published_on, Source.canonical_url
+).where(_in(Source.document_id, "ids"))
+
+
 class _Batch:
     """The decisions for a chunk of records (storage.dedup's rules, in order),
     then the few statements that write them."""
@@ -292,11 +323,7 @@ class _Batch:
         # canonical url -> (source id, document id, the copy's content hash)
         self.known_urls = {
             row.canonical_url: (row.id, row.document_id, row.content_hash)
-            for row in connection.execute(
-                select(
-                    Source.id, Source.canonical_url, Source.document_id, Source.content_hash
-                ).where(Source.canonical_url.in_(self.urls))
-            )
+            for row in connection.execute(_KNOWN_URLS, {"urls": self.urls})
         }
         self.docs: dict[int, _Doc] = {}
         self.by_number: dict[tuple[str, str], _Doc] = {}
@@ -315,26 +342,14 @@ class _Batch:
     ) -> None:
         """Every stored document a record of the chunk could belong to, found by
         indexed keys only: its URL's document, its number, its hash, its days."""
-        numbers = {record.doc_number for record in records if record.doc_number}
-        days = {day for record in records for day in window(record.published_on)}
-        languages = {record.lang for record in records}
-        columns = (Document.id, Document.lang, Document.content_hash, Document.release_key,
-                   Document.revision, Document.first_seen, Document.changed_at,
-                   *(getattr(Document, name) for name in _TEXT_COLUMNS))  # fmt: skip
-        # One indexed lookup per key: SQLite scans the table for an OR of them.
-        lookups = [
-            select(*columns).where(Document.id.in_(known_ids)),
-            select(*columns).where(Document.lang.in_(languages), Document.content_hash.in_(hashes)),
-            select(*columns).where(Document.lang.in_(languages), Document.doc_number.in_(numbers)),
-            select(*columns).where(Document.lang.in_(languages), Document.published_on.in_(days)),
-        ]
-        rows = self.connection.execute(union(*lookups).order_by("id")).all()
+        rows = self.connection.execute(_CANDIDATES, {
+            "known_ids": list(known_ids), "hashes": list(hashes),
+            "languages": list({record.lang for record in records}),
+            "numbers": list({record.doc_number for record in records if record.doc_number}),
+            "days": list({day for record in records for day in window(record.published_on)}),
+        }).all()  # fmt: skip
         ranks: dict[int, _Rank] = {}
-        for row in self.connection.execute(
-            select(
-                Source.document_id, Source.layout, Source.published_on, Source.canonical_url
-            ).where(Source.document_id.in_([row.id for row in rows]))
-        ):
+        for row in self.connection.execute(_SOURCE_RANKS, {"ids": [row.id for row in rows]}):
             rank = source_rank(row.layout, row.published_on, row.canonical_url)
             ranks[row.document_id] = min(rank, ranks.get(row.document_id, rank))
         for row in rows:
