@@ -39,27 +39,30 @@ def similarity(body: str, other: str, cutoff: float = 0.0) -> float:
     Indel distance is many times faster over those; an edited sentence costs
     the same share either way, while unrelated texts score lower.
     """
-    (rough, exact), (other_rough, other_exact) = _words(body), _words(other)
     # The rough codes merge some words, which can only lengthen the common
     # subsequence: below the cutoff there, below it exactly. Rapidfuzz is
     # fastest on one-byte characters, and most pairs stop here.
-    if cutoff and not Indel.normalized_similarity(rough, other_rough, score_cutoff=cutoff):
+    if cutoff and not Indel.normalized_similarity(
+        _rough_words(body), _rough_words(other), score_cutoff=cutoff
+    ):
         return 0.0
-    return Indel.normalized_similarity(exact, other_exact, score_cutoff=cutoff)
+    return Indel.normalized_similarity(_words(body), _words(other), score_cutoff=cutoff)
 
 
 @lru_cache(maxsize=8192)
-def _words(body: str) -> tuple[str, str]:
-    """The body's words, one character each, from the word's hash: roughly
-    (one of 255 one-byte characters) and exactly (two words share a character
-    once in a million: no measurable effect on a score). Flat strings, which
-    rapidfuzz compares without hashing element by element; cached, because a
-    batch compares the same candidates again and again."""
-    hashes = [hash(word) for word in body.split()]
-    return (
-        "".join([chr(1 + h % 255) for h in hashes]),
-        "".join([chr(0x1000 + h % 0x10E000) for h in hashes]),
-    )
+def _rough_words(body: str) -> str:
+    """The body's words, each one of 255 one-byte characters (from its hash).
+    Flat strings, which rapidfuzz compares without hashing element by element;
+    cached, because a batch compares the same candidates again and again."""
+    return bytes([1 + hash(word) % 255 for word in body.split()]).decode("latin-1")
+
+
+@lru_cache(maxsize=1024)
+def _words(body: str) -> str:
+    """The body's words, one character each: two words share one once in a
+    million, no measurable effect on a score. Made only for the few pairs
+    that pass the rough comparison."""
+    return "".join([chr(0x1000 + hash(word) % 0x10E000) for word in body.split()])
 
 
 def window(day: dt.date) -> list[dt.date]:
