@@ -49,7 +49,8 @@ class MainSiteV1(Layout):
 
     @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
-        article = scope(selector, cls.article_scope)
+        page = selector.root
+        article = scope(page, cls.article_scope)
         date_text = first_of(article, cls.article_date)
         category = first_of(article, cls.article_category)
         info_line = first_of(article, cls.article_info_line)
@@ -59,7 +60,7 @@ class MainSiteV1(Layout):
             if not category:
                 category = clean_text(info_line.replace(date_text or "", "")) or None
         return ArticleFields(
-            title=article_title(selector, article, cls.article_heading),
+            title=article_title(page, article, cls.article_heading),
             date_text=date_text,
             category=category,
             body_html=inner_html(article, cls.article_body),

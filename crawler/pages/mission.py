@@ -30,14 +30,15 @@ class MissionSiteV1(Layout):
 
     @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
-        article = scope(selector, cls.article_scope)
+        page = selector.root
+        article = scope(page, cls.article_scope)
         date_text = first_of(article, cls.article_date)
         if not date_text:
             # The date line is the first ISO date in the article's text.
-            text = first_text(article.xpath("."))
+            text = first_text([article])
             date_text = find_date_text(text) if text else None
         return ArticleFields(
-            title=article_title(selector, article, cls.article_heading),
+            title=article_title(page, article, cls.article_heading),
             date_text=date_text,
             category=None,  # mission pages show none
             body_html=inner_html(article, cls.article_body),
