@@ -21,6 +21,8 @@ def _is_tracking(name: str) -> bool:
 
 def strip_tracking(url: str) -> str:
     """The URL without tracking parameters and fragment: what a crawl requests."""
+    if "?" not in url and "#" not in url:
+        return url  # nothing to strip; the common case, and splitting is not free
     parts = urlsplit(url)
     query = [
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)

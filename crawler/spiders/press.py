@@ -154,7 +154,8 @@ class PressSpider(ArchiveSpider):
         self._item_sets_seen[key].add(urls)
         all_known, all_older = True, True
         for entry in entries:
-            identity = canonical_url(entry.url, site.layout)
+            # A first or --full crawl knows nothing: no identity to work out.
+            identity = canonical_url(entry.url, site.layout) if self.state.known else ""
             known = identity in self.state.known
             all_known = all_known and known
             if self.since and self._listed_before(entry, lang, self.since):
