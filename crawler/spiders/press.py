@@ -205,19 +205,20 @@ class PressSpider(ArchiveSpider):
 
     def parse_article(
         self, response: Response, site: Site, lang: str, listing: ListingEntry
-    ) -> Iterator[FetchedPage | RejectedPage]:
+    ) -> FetchedPage | RejectedPage:
         # Extraction happens in the item pipeline (crawler.extract), possibly
-        # in another process: the spider only navigates.
+        # in another process: the spider only navigates. Callbacks return
+        # their one item rather than yield it: Scrapy reads a generator
+        # callback's source, to warn of a `return value` in it, at every call.
         if not isinstance(response, TextResponse):
             kind = response.headers.get("Content-Type", b"?").decode("latin-1")
             reason = f"parse error: not an HTML page (Content-Type: {kind})"
-            yield RejectedPage(response.url, site.name, lang, reason, REJECT_PARSE, site.layout)
-            return
-        yield FetchedPage(
+            return RejectedPage(response.url, site.name, lang, reason, REJECT_PARSE, site.layout)
+        return FetchedPage(
             response.url, site.name, lang, site.layout, response.body, response.encoding, listing
         )
 
-    def article_failed(self, failure: Failure) -> Iterator[RejectedPage]:
+    def article_failed(self, failure: Failure) -> RejectedPage:
         request = failure.request  # type: ignore[attr-defined]
         site: Site = request.cb_kwargs["site"]
         lang: str = request.cb_kwargs["lang"]
@@ -230,4 +231,4 @@ class PressSpider(ArchiveSpider):
         else:
             kind = REJECT_DOWNLOAD
             reason = f"download failed: {failure.type.__name__}: {failure.getErrorMessage()}"
-        yield RejectedPage(request.url, site.name, lang, reason, kind, site.layout)
+        return RejectedPage(request.url, site.name, lang, reason, kind, site.layout)
