@@ -187,19 +187,25 @@ class ArchivePipeline:
         try:
             outcomes = self.archive.store_many(batch, self.run_id)
         except SQLAlchemyError as exc:
-            # The archive cannot take writes (disk full, a lock held too long):
-            # stop rather than fetch pages that cannot be kept.
-            logger.error("cannot write %d documents to the archive: %s", len(batch), exc)
+            self._archive_failed(exc, f"cannot write {len(batch)} documents to the archive")
             self.counts.errors += len(batch)
             self.crawler.stats.inc_value("mfa/errors", len(batch))
-            self.crawler.stats.set_value("mfa/archive_error", str(exc).splitlines()[0])
-            engine = self.crawler.engine
-            if engine is not None and engine.running:
-                deferred_from_coro(engine.close_spider_async(reason="archive_error"))
             return
         for outcome in outcomes:
             self.counts.count(outcome)
             self.crawler.stats.inc_value(f"mfa/documents/{outcome}")
+
+    def _archive_failed(self, exc: SQLAlchemyError, what: str) -> None:
+        """The archive cannot take writes (disk full, a lock held too long): stop
+        rather than fetch pages that cannot be kept."""
+        # The first line says what went wrong; the rest is the SQL and every
+        # parameter of the batch, pages of it.
+        error = str(exc).splitlines()[0]
+        logger.error("%s: %s", what, error)
+        self.crawler.stats.set_value("mfa/archive_error", error)
+        engine = self.crawler.engine
+        if engine is not None and engine.running:
+            deferred_from_coro(engine.close_spider_async(reason="archive_error"))
 
     def item_dropped(
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
@@ -212,7 +218,10 @@ class ArchivePipeline:
 
     def _reject(self, reject: RejectRecord) -> None:
         assert self.archive is not None
-        self.archive.record_reject(reject, self.run_id)
+        try:
+            self.archive.record_reject(reject, self.run_id)
+        except SQLAlchemyError as exc:
+            self._archive_failed(exc, f"cannot record the reject of {reject.url}")
         if reject.kind in ERROR_KINDS:
             self.counts.errors += 1
             self.crawler.stats.inc_value("mfa/errors")
@@ -234,6 +243,7 @@ class ArchivePipeline:
             status = "interrupted"
         elif (
             reason != "finished"
+            or stats.get_value("mfa/archive_error")  # the last write may fail after the last page
             or stats.get_value("mfa/empty_first_listing", 0)
             or self._layout_broken()
         ):

@@ -238,6 +238,71 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
     assert archive_text(db_url) == archive_text(uninterrupted)
 
 
+# A database that stops taking writes (a full disk, a broken server), made on
+# demand: triggers that fail every insert of a document or a reject.
+FAILING_INSERTS = {
+    "sqlite": [
+        f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        for table in ("documents", "rejects")
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail_inserts() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$",
+        *(
+            f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION fail_inserts()"
+            for table in ("documents", "rejects")
+        ),
+    ],
+}
+HEALED = {
+    "sqlite": ["DROP TRIGGER fail_documents", "DROP TRIGGER fail_rejects"],
+    "postgresql": ["DROP FUNCTION fail_inserts() CASCADE"],
+}
+
+
+def execute(db_url, statements):
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def test_an_archive_that_stops_taking_writes_fails_the_crawl_loudly_and_loses_nothing(
+    tmp_path, db_url
+):
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    assert run_cli("db", "upgrade", "--db", db_url).returncode == 0
+    execute(db_url, FAILING_INSERTS[backend])
+
+    def one_link_answers_404(root):
+        (root / "cases/main-en-000001/meta.json").unlink()
+
+    with generated_replica(tmp_path, 30, prepare=one_link_answers_404) as (_, sites, cases):
+        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        assert result.returncode == 3, result.stderr
+        assert "the archive stopped taking writes" in result.stderr
+        # One line per failure: not the SQL and the parameters of a whole batch.
+        assert all(len(line) < 300 for line in result.stderr.splitlines()), result.stderr
+        assert result.stdout.strip().splitlines()[-1].startswith("failed: ")
+        documents, sources, rejects, runs = archive_contents(db_url)
+        assert (documents, sources, rejects) == ({}, [], {})  # nothing half-written
+        assert [run["status"] for run in runs] == ["failed"]
+
+        execute(db_url, HEALED[backend])
+        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        assert result.returncode == 1, result.stderr  # partial: the 404
+    documents, _, rejects, runs = archive_contents(db_url)
+    assert len(documents) == len(cases) - 1  # the failed crawl's pages were fetched again
+    assert list(rejects.values()) == ["HTTP 404"]
+    assert [run["status"] for run in runs] == ["failed", "partial"]
+    assert_consistent(db_url)
+
+
 def documents_stored(db_url) -> int:
     try:
         return rows(db_url, "SELECT count(*) AS n FROM documents")[0]["n"]
