@@ -31,7 +31,7 @@ from storage.migrate import head_revision, upgrade
 EXIT_OK = 0  # the crawl went well
 EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected
 EXIT_USAGE = 2  # bad arguments, an unreadable sites file, an unreachable database
-EXIT_FAILED = 3  # the crawl found nothing where items were expected: has the layout changed?
+EXIT_FAILED = 3  # the layout seems to have changed, or the archive stopped taking writes
 EXIT_LOCKED = 4  # another crawl holds the archive's lock
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM, as shells report a SIGINT
 
