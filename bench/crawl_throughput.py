@@ -12,7 +12,7 @@ process and its extraction workers together.
 Goals (issue #2): mfa-archive at least 60% of the bare spider's pages/s, and
 peak RSS under 300 MB.
 
-    python bench/crawl_throughput.py [--articles 2000] [--rounds 2] [--json]
+    python bench/crawl_throughput.py [--articles 2000] [--rounds 3] [--json]
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def archive_round(sites: Path, workdir: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
