@@ -23,10 +23,10 @@ from crawler.settings import MFA_RECHECK_DAYS as DEFAULT_RECHECK_DAYS
 from crawler.sites import load_sites, parse_languages
 from storage.engine import DATABASE_ENV, database_url, make_engine, sqlite_path
 from storage.lock import archive_lock
+from storage.migrate import head_revision, upgrade
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-from storage.migrate import head_revision, upgrade
 
 EXIT_OK = 0  # the crawl went well
 EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected

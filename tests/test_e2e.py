@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import json
 import signal
 import subprocess
@@ -12,11 +11,17 @@ import time
 import tomllib
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
 from mfa_archive.replica.server import ReplicaServer
+from tests.archive_sql import (
+    archive_contents,
+    assert_consistent,
+    failing_inserts,
+    healed,
+    rows,
+    run_sql,
+)
 from tests.conftest import CASES, FIXTURES, ROOT, generated_replica, load_case, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -47,54 +52,6 @@ def expected_archive(replica: ReplicaServer):
     for item in authored["listed_only"]:
         rejects[replica.sites[item["site"]].origin + item["href"]] = item["reject"]
     return groups, records, rejects
-
-
-def archive_contents(db_url):
-    """Documents by id, sources, rejects by URL (their reason) and runs, as plain values."""
-    documents = {row["id"]: row for row in rows(db_url, "SELECT * FROM documents")}
-    sources = rows(db_url, "SELECT * FROM sources ORDER BY id")
-    rejects = {row["url"]: row["reason"] for row in rows(db_url, "SELECT * FROM rejects")}
-    runs = rows(db_url, "SELECT * FROM crawl_runs ORDER BY id")
-    return documents, sources, rejects, runs
-
-
-def rows(db_url, query):
-    """Rows as dicts, dates and times as ISO strings (as SQLite stores them), on any backend."""
-    engine = create_engine(db_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            result = connection.execute(text(query))
-            result = result.mappings().all() if result.returns_rows else []
-    finally:
-        engine.dispose()
-    return [{key: _plain(value) for key, value in row.items()} for row in result]
-
-
-def _plain(value):
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def assert_consistent(db_url, *, index_complete=True):
-    """No half-written document: each has a source; and the search index matches
-    (on PostgreSQL, a crawl killed mid-run may leave it behind: the next crawl
-    brings it up to date)."""
-    orphans = rows(db_url, "SELECT count(*) AS n FROM documents d WHERE NOT EXISTS "
-                           "(SELECT 1 FROM sources s WHERE s.document_id = d.id)")  # fmt: skip
-    assert orphans == [{"n": 0}]
-    (documents,) = rows(db_url, "SELECT count(*) AS n FROM documents")
-    if not index_complete and db_url.startswith("postgresql"):
-        return
-    if db_url.startswith("sqlite"):
-        rows(db_url, "INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')")
-        (indexed,) = rows(db_url, "SELECT count(*) AS n FROM documents_fts")
-    else:  # every document indexed, with its current text
-        (indexed,) = rows(db_url, "SELECT count(*) AS n FROM document_search s JOIN documents d "
-                                  "ON d.id = s.document_id AND d.content_hash = s.content_hash")  # fmt: skip
-    assert indexed == documents
 
 
 def start_crawl(db_url, sites, **popen) -> subprocess.Popen:
@@ -238,46 +195,12 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
     assert archive_text(db_url) == archive_text(uninterrupted)
 
 
-# A database that stops taking writes (a full disk, a broken server), made on
-# demand: triggers that fail every insert of a document or a reject.
-FAILING_INSERTS = {
-    "sqlite": [
-        f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
-        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
-        for table in ("documents", "rejects")
-    ],
-    "postgresql": [
-        "CREATE FUNCTION fail_inserts() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$",
-        *(
-            f"CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION fail_inserts()"
-            for table in ("documents", "rejects")
-        ),
-    ],
-}
-HEALED = {
-    "sqlite": ["DROP TRIGGER fail_documents", "DROP TRIGGER fail_rejects"],
-    "postgresql": ["DROP FUNCTION fail_inserts() CASCADE"],
-}
-
-
-def execute(db_url, statements):
-    engine = create_engine(db_url, poolclass=NullPool)
-    try:
-        with engine.begin() as connection:
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
 def test_an_archive_that_stops_taking_writes_fails_the_crawl_loudly_and_loses_nothing(
     tmp_path, db_url
 ):
-    backend = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    # A database that stops taking writes (a full disk, a broken server).
     assert run_cli("db", "upgrade", "--db", db_url).returncode == 0
-    execute(db_url, FAILING_INSERTS[backend])
+    run_sql(db_url, failing_inserts(db_url, ["documents", "rejects"], "database or disk is full"))
 
     def one_link_answers_404(root):
         (root / "cases/main-en-000001/meta.json").unlink()
@@ -293,7 +216,7 @@ def test_an_archive_that_stops_taking_writes_fails_the_crawl_loudly_and_loses_no
         assert (documents, sources, rejects) == ({}, [], {})  # nothing half-written
         assert [run["status"] for run in runs] == ["failed"]
 
-        execute(db_url, HEALED[backend])
+        run_sql(db_url, healed(db_url, ["documents", "rejects"]))
         result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
         assert result.returncode == 1, result.stderr  # partial: the 404
     documents, _, rejects, runs = archive_contents(db_url)

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from mfa_archive.replica.generate import LAST_DAY, generate_replica
+from tests.archive_sql import archive_contents, assert_consistent, rows
 from tests.conftest import ROOT, generated_replica, run_cli
-from tests.test_e2e import archive_contents, assert_consistent, rows
 
 pytestmark = pytest.mark.e2e
 
@@ -209,9 +209,10 @@ def wait_for_a_running_crawl(db_url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if rows(db_url, "SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'")[0][
-                "n"
-            ]:
+            (running,) = rows(
+                db_url, "SELECT count(*) AS n FROM crawl_runs WHERE status = 'running'"
+            )
+            if running["n"]:
                 return
         except DBAPIError:
             pass  # schema not there yet

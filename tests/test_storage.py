@@ -20,6 +20,7 @@ from storage.models import Base, CrawlRun, Document, Reject, Source
 from storage.reports import export_records, stats
 from storage.scratch import postgres_database
 from storage.search import search
+from tests.archive_sql import failing_inserts
 
 
 @pytest.fixture
@@ -283,7 +284,9 @@ def test_a_failed_write_leaves_nothing_behind(archive, engine):
     """A document whose source cannot be written is not stored at all."""
     archive.store(record())
     with engine.begin() as connection:  # the next source insert fails after its document
-        for statement in BLOCK_SOURCES[engine.dialect.name]:
+        for statement in failing_inserts(
+            engine.url, ["sources"], "blocked", "new.site = 'blocked'"
+        ):
             connection.exec_driver_sql(statement)
     with pytest.raises(DBAPIError, match="blocked"):
         archive.store(record(url="https://x.mfa.gov.az/1", site="blocked", body="Other text."))
@@ -291,19 +294,6 @@ def test_a_failed_write_leaves_nothing_behind(archive, engine):
     assert count(engine, Source) == 1
     assert [hit.document_id for hit in search(engine, "Baku")] == [1]
     assert not search(engine, "Other")
-
-
-BLOCK_SOURCES = {
-    "sqlite": [
-        "CREATE TRIGGER block BEFORE INSERT ON sources WHEN new.site = 'blocked' "
-        "BEGIN SELECT RAISE(ABORT, 'blocked'); END"
-    ],
-    "postgresql": [
-        "CREATE FUNCTION block() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "IF new.site = 'blocked' THEN RAISE EXCEPTION 'blocked'; END IF; RETURN new; END $$",
-        "CREATE TRIGGER block BEFORE INSERT ON sources FOR EACH ROW EXECUTE FUNCTION block()",
-    ],
-}
 
 
 def test_rejects_are_one_row_per_url_with_the_latest_reason(archive, engine):
