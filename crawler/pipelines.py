@@ -20,7 +20,6 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
-from crawler.exceptions import ArchiveLockedError
 from crawler.extract import extract_article
 from crawler.items import (
     REJECT_DOWNLOAD,
@@ -34,6 +33,7 @@ from crawler.workers import ExtractionWorkers, WorkerError
 from storage import lock
 from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
 from storage.engine import make_engine
+from storage.errors import ArchiveLockedError
 from storage.migrate import upgrade
 from storage.state import record_listings
 

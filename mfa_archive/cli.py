@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import Engine
 
-from crawler.exceptions import ArchiveLockedError, DatabaseError, MfaArchiveError
 from crawler.settings import MFA_RECHECK_DAYS as DEFAULT_RECHECK_DAYS
 from crawler.sites import load_sites, parse_languages
 from storage.engine import DATABASE_ENV, database_url, make_engine, sqlite_path
+from storage.errors import ArchiveLockedError, DatabaseError, MfaArchiveError
 from storage.lock import archive_lock
 from storage.migrate import head_revision, upgrade
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.dml import Insert
 
-from crawler.exceptions import DatabaseError
+from storage.errors import DatabaseError
 
 DATABASE_ENV = "MFA_ARCHIVE_DB"
 DEFAULT_DATABASE = "sqlite:///data/archive.db"

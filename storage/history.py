@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
-from crawler.exceptions import MfaArchiveError
+from storage.errors import MfaArchiveError
 from storage.models import Document, DocumentRevision, Source
 from storage.reports import primary_source
 from storage.urls import canonical_url

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from crawler.exceptions import ArchiveLockedError, DatabaseError
 from storage.engine import sqlite_path
+from storage.errors import ArchiveLockedError, DatabaseError
 
 _held: dict[str, tuple[int, Any]] = {}  # archive -> (times taken, what holds it)
 _guard = threading.Lock()

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.exceptions import DatabaseError
+from storage.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

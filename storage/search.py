@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Date, Engine, bindparam, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from crawler.exceptions import DatabaseError, SearchQueryError
+from storage.errors import DatabaseError, SearchQueryError
 
 HIGHLIGHT = ("[", "]")
 SNIPPET_WORDS = 24

@@ -12,9 +12,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from crawler.exceptions import DatabaseError, SearchQueryError
 from storage.archive import Archive, DocumentRecord, Outcome, RejectRecord, RunCounts
 from storage.engine import make_engine
+from storage.errors import DatabaseError, SearchQueryError
 from storage.migrate import current_revision, head_revision, include_name, upgrade
 from storage.models import Base, CrawlRun, Document, Reject, Source
 from storage.reports import export_records, stats
