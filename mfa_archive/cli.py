@@ -81,6 +81,18 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+def _version() -> str:
+    """The installed distribution's version; the package's own from a bare source tree."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("mfa-archive")
+    except metadata.PackageNotFoundError:
+        from crawler import __version__
+
+        return __version__
+
+
     parser = argparse.ArgumentParser(
         prog="mfa-archive",
         description=__doc__,
@@ -88,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     db_help = f"SQLAlchemy URL of the archive (default: ${DATABASE_ENV}, else data/archive.db)"
 
     crawl = commands.add_parser(
@@ -470,26 +483,49 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve_fixtures(args: argparse.Namespace) -> int:
     from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer
 
-    server = ReplicaServer(args.root or DEFAULT_ROOT)
+    root: Path = args.root or DEFAULT_ROOT
+    if not (root / "replica.toml").is_file():
+        raise MfaArchiveError(f"not a replica directory (it has no replica.toml): {root}")
+    try:
+        server = ReplicaServer(root)
+    except (OSError, ValueError, KeyError) as exc:  # tomllib's errors are ValueErrors
+        raise MfaArchiveError(f"cannot read the replica in {root}: {exc!r}") from exc
     ports = {name: args.port + n for n, name in enumerate(server.sites)} if args.port else None
     try:
         server.start(ports)
     except OSError as exc:
         raise MfaArchiveError(f"cannot listen on port {args.port}: {exc.strerror}") from exc
-    args.sites_out.parent.mkdir(parents=True, exist_ok=True)
-    args.sites_out.write_text(server.sites_toml(), encoding="utf-8")
+    # Before the sites file appears: whoever saw it may stop the server at once.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sites_toml = server.sites_toml()
+    # Written whole under a temporary name, then renamed: whoever waits for the file
+    # to appear (scripts/demo.sh, the tests) never reads half of it.
+    partial = args.sites_out.with_name(f".{args.sites_out.name}.{os.getpid()}")
+    try:
+        args.sites_out.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(sites_toml, encoding="utf-8")
+        partial.replace(args.sites_out)
+    except OSError as exc:
+        server.stop()
+        partial.unlink(missing_ok=True)
+        raise MfaArchiveError(f"cannot write {args.sites_out}: {exc.strerror}") from exc
     for name, site in server.sites.items():
         print(f"{name}: {site.origin}  ({site.layout}, {', '.join(site.languages)})", flush=True)
     print(f"sites file: {args.sites_out}  (Ctrl-C stops)", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
-        args.sites_out.unlink(missing_ok=True)
+        # Another replica may have written the same path since (each site's port is
+        # in the file): remove the sites file only while it is still this one's.
+        try:
+            if args.sites_out.read_text(encoding="utf-8") == sites_toml:
+                args.sites_out.unlink()
+        except FileNotFoundError:
+            pass
     return EXIT_OK
 
 

@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data
 db=data/demo.db
-sites=data/replica-sites.toml
+# This demo's own sites file: another replica running (serve-fixtures writes
+# data/replica-sites.toml by default) keeps its own. A stale one left by a
+# killed demo of the same pid would look like a started server: removed first.
+sites=data/replica-sites.$$.toml
 rm -f "$db" "$db-wal" "$db-shm" "$sites"
 
 mfa-archive serve-fixtures --sites-out "$sites" > data/replica.log 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
+# SIGTERM: the server removes its sites file itself; rm in case it died first.
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$sites"' EXIT
 for _ in $(seq 100); do [ -f "$sites" ] && break; sleep 0.1; done
 [ -f "$sites" ] || { cat data/replica.log; echo "demo: the replica did not start" >&2; exit 1; }
 cat data/replica.log

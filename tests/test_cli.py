@@ -269,6 +269,25 @@ def test_serve_fixtures_serves_each_site_on_its_own_port_until_stopped(tmp_path)
     assert not sites_out.exists()
 
 
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("mfa-archive ")
+    assert result.stdout.split()[1][0].isdigit()
+
+
+def test_serve_fixtures_needs_a_replica_directory(tmp_path):
+    assert_usage_error(
+        run_cli("serve-fixtures", "--root", "/nonexistent"),
+        "mfa-archive: error: not a replica directory (it has no replica.toml): /nonexistent",
+    )
+    assert_usage_error(run_cli("serve-fixtures", "--root", str(tmp_path)), "has no replica.toml")
+    (tmp_path / "replica.toml").write_text("[[site]\n", encoding="utf-8")
+    assert_usage_error(
+        run_cli("serve-fixtures", "--root", str(tmp_path)), "cannot read the replica in"
+    )
+
+
 def test_stats_count_copies_and_translations(crawled):
     db, _ = crawled
     report = json.loads(run_cli("stats", "--db", db, "--json").stdout)

@@ -1,7 +1,6 @@
 """Page objects on the markup variants SITE_FACTS leaves open."""
 
-from pathlib import Path
-
+import pytest
 from parsel import Selector
 
 from crawler.normalize.text import clean_text
@@ -11,7 +10,10 @@ from crawler.pages.main import MainSiteV1
 from crawler.pages.mission import MissionSiteV1
 from tests.conftest import CASES, ROOT, load_case
 
-SEED = ROOT.parent / "shared" / "seed" / "press-release-2020-10-03.txt"
+# The real page's text, copied into the project so that a clone without the
+# ../shared directory beside it (CI has one, a user's clone does not) can test it.
+SEED = ROOT / "fixtures" / "seed" / "press-release-2020-10-03.txt"
+SHARED_SEED = ROOT.parent / "shared" / "seed" / SEED.name
 
 
 def article(html: str, layout=MainSiteV1):
@@ -78,7 +80,7 @@ def test_layouts_are_registered_by_sites_file_name():
 def test_the_seed_page_is_in_the_replica_as_published():
     """The real page's text, less its date line, title and archive link, is the case's
     body once normalized (the real page has a non-breaking space, for one)."""
-    text = Path(SEED).read_text(encoding="utf-8")
+    text = SEED.read_text(encoding="utf-8")
     lines = [clean_text(line) for line in text.split("\n\n") if line.strip()]
     date_line, title, *paragraphs, archive_link = lines
     assert (date_line, archive_link) == ("2020-10-03", "Search in archive")
@@ -86,3 +88,10 @@ def test_the_seed_page_is_in_the_replica_as_published():
     assert case.expected["title"] == title
     assert case.expected["published_on"] == date_line
     assert case.expected["body"] == "\n\n".join(paragraphs)
+
+
+@pytest.mark.skipif(
+    not SHARED_SEED.exists(), reason=f"no {SHARED_SEED} beside this clone to compare the copy with"
+)
+def test_the_seed_copy_is_the_shared_seed():
+    assert SEED.read_bytes() == SHARED_SEED.read_bytes(), f"{SEED} differs from {SHARED_SEED}"

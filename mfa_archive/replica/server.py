@@ -16,6 +16,7 @@ write ``{{origin}}`` for their own site's ``http://127.0.0.1:PORT``.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import threading
 import tomllib
@@ -28,7 +29,22 @@ from urllib.parse import urlsplit
 
 from mfa_archive.replica.templates import ORIGIN
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
+
+def _default_root() -> Path:
+    """The hand-checked replica: the repository's fixtures/, which the wheel ships
+    as the package data mfa_archive.fixtures (pyproject.toml's package-dir)."""
+    try:
+        packaged = importlib.resources.files("mfa_archive.fixtures")
+    except ModuleNotFoundError:
+        # An editable install (setuptools' finder) cannot import a directory without
+        # __init__.py mapped away from its parent package: use the source tree.
+        return Path(__file__).resolve().parents[2] / "fixtures"
+    # fixtures/ is a namespace package, whose files() is a MultiplexedPath rather
+    # than a Path; the files in it are plain paths.
+    return Path(str(packaged / "replica.toml")).parent
+
+
+DEFAULT_ROOT = _default_root()
 
 
 @dataclass
