@@ -32,6 +32,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Benchmarks (see bench/README.md); figures are ratios against references
 # measured in the same run.

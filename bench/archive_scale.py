@@ -48,14 +48,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.pool import NullPool
 
-from storage.archive import Archive, DocumentRecord, content_hash
+from crawler.pages.main import MainSiteV1
+from storage.archive import Archive
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Document
+from storage.records import DocumentRecord, content_hash
 from storage.scratch import postgres_database
 from storage.search import search
 from storage.types import utcnow
-from storage.urls import canonical_url
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -95,7 +96,9 @@ def document(n: int) -> DocumentRecord:
         site="main", lang=lang, url=url,
         title=" ".join(rng.choices(VOCABULARY, cum_weights=_ZIPF, k=8)).capitalize(),
         published_on=day, body="\n\n".join(paragraphs), body_html="", doc_number=number,
-        layout="main", canonical=canonical_url(url, "main"),  # as the extraction workers do
+        # the main layout's rules, as the extraction workers apply them
+        layout="main", authoritative=True, canonical_url=MainSiteV1.canonical_url(url),
+        release_key=MainSiteV1.release_key(number, url),
     )  # fmt: skip
 
 

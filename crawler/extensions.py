@@ -12,6 +12,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.run import ArchiveRun
+from storage.runs import RunCounts
+
 
 class ProgressLine:
     """Prints one progress line to stderr every MFA_PROGRESS_INTERVAL seconds.
@@ -38,16 +41,14 @@ class ProgressLine:
         return extension
 
     def line(self) -> str:
-        stats = self.crawler.stats
-        documents = sum(
-            stats.get_value(f"mfa/documents/{outcome}", 0)
-            for outcome in ("new", "updated", "unchanged", "merged")
-        )
+        assert self.crawler.stats is not None
+        run = ArchiveRun.of(self.crawler)
+        counts = run.counts if run is not None else RunCounts()
         return (
-            f"progress: {stats.get_value('response_received_count', 0)} pages fetched, "
-            f"{documents} documents ({stats.get_value('mfa/documents/new', 0)} new), "
-            f"{stats.get_value('mfa/rejects', 0)} rejects, {stats.get_value('mfa/errors', 0)} "
-            f"errors, {time.monotonic() - self.started:.0f}s"
+            f"progress: {self.crawler.stats.get_value('response_received_count', 0)} pages "
+            f"fetched, {counts.documents} documents ({counts.documents_new} new), "
+            f"{counts.rejects} rejects, {counts.errors} errors, "
+            f"{time.monotonic() - self.started:.0f}s"
         )
 
     def print_line(self) -> None:

@@ -50,10 +50,11 @@ class Article:
     url: str
     site: str
     lang: str
+    layout: str  # the site's layout (crawler.pages.LAYOUTS), whose rules apply
     raw: ArticleFields
     listing: ListingEntry
-    layout: str = "main"  # the site's layout (crawler.pages.LAYOUTS)
-    canonical_url: str | None = None  # storage.urls.canonical_url, computed with the rest
+    canonical_url: str | None = None  # the layout's URL identity, computed with the rest
+    release_key: str | None = None  # what the release's languages share (the layout's rule)
     doc_number: str | None = None
     title: str | None = None
     category: str | None = None
@@ -80,14 +81,6 @@ class Article:
         } | ({"companion": self.companion.record()} if self.companion else {})
 
 
-# Why a page did not become a document; stored with every reject.
-REJECT_INVALID = "invalid"  # fetched, but unusable: no title, no date, empty body
-REJECT_HTTP = "http_error"  # answered 4xx
-REJECT_ROBOTS = "robots"  # robots.txt forbids it: never requested
-REJECT_DOWNLOAD = "download_error"  # timeouts, refused connections, 5xx after retries
-REJECT_PARSE = "parse_error"  # the page object raised: a layout change or a bug
-
-
 @dataclass
 class RejectedPage:
     """A listed link that did not become a document, and why."""
@@ -96,5 +89,5 @@ class RejectedPage:
     site: str
     lang: str
     reason: str
-    kind: str
-    layout: str | None = None
+    kind: str  # storage.records REJECT_*
+    layout: str  # the site's layout, whose URL rules give the page's identity

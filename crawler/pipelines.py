@@ -13,39 +13,27 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.exceptions import DropItem
 from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
-from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
+from crawler.exceptions import PageRejected
 from crawler.extract import extract_article
-from crawler.items import (
-    REJECT_DOWNLOAD,
+from crawler.items import Article, FetchedPage, RejectedPage
+from crawler.pages import LAYOUTS
+from crawler.run import ArchiveRun
+from crawler.workers import ExtractionWorkers, WorkerError
+from storage.records import (
+    ERROR_KINDS,
     REJECT_INVALID,
     REJECT_PARSE,
-    Article,
-    FetchedPage,
-    RejectedPage,
+    DocumentRecord,
+    RejectRecord,
 )
-from crawler.workers import ExtractionWorkers, WorkerError
-from storage import lock
-from storage.archive import Archive, DocumentRecord, RejectRecord, RunCounts
-from storage.engine import make_engine
-from storage.errors import ArchiveLockedError
-from storage.migrate import upgrade
-from storage.state import record_listings
 
 logger = logging.getLogger(__name__)
-
-# Reject kinds that mean "something broke" rather than "the page is unusable".
-ERROR_KINDS = frozenset({REJECT_DOWNLOAD, REJECT_PARSE})
-# When more than this share of the fetched articles cannot be read (and there
-# are at least MIN_ARTICLES_FOR_VERDICT), the layout has probably changed: the
-# run is failed rather than partial, so that cron says so loudly.
-MAX_UNREADABLE_SHARE = 0.5
-MIN_ARTICLES_FOR_VERDICT = 5
 
 
 class ExtractPipeline:
@@ -53,8 +41,9 @@ class ExtractPipeline:
 
     With MFA_EXTRACT_PROCESSES > 0 (and Scrapy's asyncio reactor) the work
     runs in that many worker processes (crawler.workers); with 0, here. A page
-    the page object cannot read at all (a layout change, a bug) becomes a
-    parse_error reject, and its traceback is logged.
+    that cannot be a document is dropped with the exact reason (DropItem); a
+    page the page object cannot read at all (a layout change, a bug) becomes
+    a parse_error reject, and its traceback is logged.
     """
 
     def __init__(self, processes: int) -> None:
@@ -82,8 +71,8 @@ class ExtractPipeline:
             if self.workers is None:
                 return extract_article(item)
             return await self.workers.extract(item)
-        except DropItem:
-            raise
+        except PageRejected as exc:
+            raise DropItem(str(exc)) from exc
         except WorkerError as exc:
             reason = str(exc)
         except Exception as exc:
@@ -93,179 +82,120 @@ class ExtractPipeline:
 
 
 class ArchivePipeline:
-    """Stores documents and rejects, and keeps the crawl run's record.
+    """Stores documents and rejects in the crawl run's archive (crawler.run).
 
     Documents are written in batches of MFA_WRITE_BATCH, one transaction
     each, and at least every MFA_WRITE_INTERVAL seconds: a crawl killed
     mid-batch loses that batch whole (the next crawl fetches it again), never
-    half a document. Rejects are written at once.
-
-    The pipeline holds the archive's crawl lock (storage.lock) from open to
-    close: a second crawl of the same archive closes at once, reason
-    "archive_locked".
+    half a document. Rejects are written at once. Every page dropped by an
+    earlier pipeline (the item_dropped signal) is recorded among the rejects
+    with its reason, so nothing listed disappears without a trace. What was
+    written is counted into the run.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.counts = RunCounts()
-        self.archive: Archive | None = None
-        self.run_id: int | None = None
+    def __init__(self, crawler: Crawler, run: ArchiveRun) -> None:
+        self.run = run
         self.batch_size = crawler.settings.getint("MFA_WRITE_BATCH")
+        self.interval = crawler.settings.getfloat("MFA_WRITE_INTERVAL")
         self.pending: list[DocumentRecord] = []
         self.flusher = task.LoopingCall(self.flush)
-        self.articles_read = 0  # fetched articles, whatever became of them
-        self.articles_unreadable = 0  # of which the page object or the normalizers failed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        pipeline = cls(crawler)
+        run = ArchiveRun.of(crawler)
+        if run is None:
+            raise RuntimeError("ArchivePipeline needs the crawler.run.ArchiveRun extension")
+        pipeline = cls(crawler, run)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
-        engine = make_engine(self.crawler.settings.get("MFA_ARCHIVE_DB"))
-        upgrade(engine)
-        try:
-            lock.acquire(engine)
-        except ArchiveLockedError as exc:
-            logger.error("%s", exc)
-            self.crawler.stats.set_value("mfa/locked", str(exc))
-            raise CloseSpider("archive_locked") from exc
-        # Search indexing (PostgreSQL) beside the writes, on another server process.
-        self.archive = Archive(engine, index_in_background=True)
-        spider = self.crawler.spider
-        sites = getattr(spider, "sites", None)
-        names = [site.name for site in sites.sites] if sites else []
-        langs = sorted({lang for site in sites.sites for lang in site.languages}) if sites else []
-        self.run_id = self.archive.start_run(names, langs, getattr(spider, "mode", "full"))
-        self.crawler.stats.set_value("mfa/run_id", self.run_id)
-        self.flusher.start(self.crawler.settings.getfloat("MFA_WRITE_INTERVAL"), now=False)
+        self.flusher.start(self.interval, now=False)
+
+    def close_spider(self) -> None:
+        if self.flusher.running:
+            self.flusher.stop()
+        self.flush()
 
     def process_item(self, item: Any) -> Any:
-        assert self.archive is not None
         if isinstance(item, RejectedPage):
             if item.kind == REJECT_PARSE:
-                self.articles_read += 1
-                self.articles_unreadable += 1
-            self._reject(RejectRecord(item.url, item.site, item.lang, item.kind, item.reason,
-                                      item.layout))  # fmt: skip
+                self.run.articles_read += 1
+                self.run.articles_unreadable += 1
+            self._reject(item.url, item.site, item.lang, item.layout, item.kind, item.reason)
             return item
         if isinstance(item, Article):
-            self.articles_read += 1
+            self.run.articles_read += 1
             for article in (item, item.companion):
                 if article is not None:
-                    self.pending.append(self._record(article))
+                    self.pending.append(_record(article))
             if len(self.pending) >= self.batch_size:
                 self.flush()
         return item
 
-    @staticmethod
-    def _record(article: Article) -> DocumentRecord:
-        assert article.title and article.body is not None and article.published_on
-        return DocumentRecord(
-            site=article.site,
-            lang=article.lang,
-            url=article.url,
-            title=article.title,
-            published_on=article.published_on,
-            body=article.body,
-            body_html=article.body_html or "",
-            doc_number=article.doc_number,
-            category=article.category,
-            title_as_published=article.raw.title,
-            layout=article.layout,
-            part=article.part,
-            canonical=article.canonical_url,
-        )
-
     def flush(self) -> None:
         """Write the pending documents in one transaction."""
-        if not self.pending or self.archive is None:
+        archive = self.run.archive
+        if not self.pending or archive is None:
             return
         batch, self.pending = self.pending, []
         try:
-            outcomes = self.archive.store_many(batch, self.run_id)
+            outcomes = archive.store_many(batch, self.run.run_id)
         except SQLAlchemyError as exc:
             self._archive_failed(exc, f"cannot write {len(batch)} documents to the archive")
-            self.counts.errors += len(batch)
-            self.crawler.stats.inc_value("mfa/errors", len(batch))
+            self.run.counts.errors += len(batch)
             return
         for outcome in outcomes:
-            self.counts.count(outcome)
-            self.crawler.stats.inc_value(f"mfa/documents/{outcome}")
-
-    def _archive_failed(self, exc: SQLAlchemyError, what: str) -> None:
-        """The archive cannot take writes (disk full, a lock held too long): stop
-        rather than fetch pages that cannot be kept."""
-        # The first line says what went wrong; the rest is the SQL and every
-        # parameter of the batch, pages of it.
-        error = str(exc).splitlines()[0]
-        logger.error("%s: %s", what, error)
-        self.crawler.stats.set_value("mfa/archive_error", error)
-        engine = self.crawler.engine
-        if engine is not None and engine.running:
-            deferred_from_coro(engine.close_spider_async(reason="archive_error"))
+            self.run.counts.count(outcome)
 
     def item_dropped(
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
     ) -> None:
         if isinstance(item, FetchedPage | Article):
-            self.articles_read += 1
-            self.articles_unreadable += 1
-            self._reject(RejectRecord(item.url, item.site, item.lang, REJECT_INVALID,
-                                      str(exception), item.layout))  # fmt: skip
+            self.run.articles_read += 1
+            self.run.articles_unreadable += 1
+            self._reject(item.url, item.site, item.lang, item.layout, REJECT_INVALID,
+                         str(exception))  # fmt: skip
 
-    def _reject(self, reject: RejectRecord) -> None:
-        assert self.archive is not None
-        try:
-            self.archive.record_reject(reject, self.run_id)
-        except SQLAlchemyError as exc:
-            self._archive_failed(exc, f"cannot record the reject of {reject.url}")
-        if reject.kind in ERROR_KINDS:
-            self.counts.errors += 1
-            self.crawler.stats.inc_value("mfa/errors")
-        else:
-            self.counts.rejects += 1
-            self.crawler.stats.inc_value("mfa/rejects")
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.flusher.running:
-            self.flusher.stop()
-        if self.archive is None or self.run_id is None:
+    def _reject(self, url: str, site: str, lang: str, layout: str, kind: str, reason: str) -> None:
+        archive = self.run.archive
+        if archive is None:
             return
-        self.flush()
-        stats = self.crawler.stats
-        self.counts.pages_fetched = stats.get_value("response_received_count", 0)
-        self.counts.errors += stats.get_value("mfa/listing_errors", 0)
-        self.counts.errors += stats.get_value("spider_exceptions/count", 0)
-        if reason == "shutdown":  # Ctrl-C or SIGTERM: what was fetched is kept
-            status = "interrupted"
-        elif (
-            reason != "finished"
-            or stats.get_value("mfa/archive_error")  # the last write may fail after the last page
-            or stats.get_value("mfa/empty_first_listing", 0)
-            or self._layout_broken()
-        ):
-            status = "failed"
-        elif self.counts.rejects or self.counts.errors:
-            status = "partial"
+        identity = LAYOUTS[layout].canonical_url(url)
+        try:
+            archive.record_reject(RejectRecord(url, identity, site, lang, kind, reason),
+                                  self.run.run_id)  # fmt: skip
+        except SQLAlchemyError as exc:
+            self._archive_failed(exc, f"cannot record the reject of {url}")
+        if kind in ERROR_KINDS:
+            self.run.counts.errors += 1
         else:
-            status = "ok"
-        outcomes = getattr(spider, "listing_outcomes", {})
-        if reason == "finished" and not stats.get_value("mfa/archive_error") and outcomes:
-            # Only now, every document stored: which listings were read to the end.
-            record_listings(self.archive.engine, self.run_id, outcomes)
-        self.archive.finish_run(self.run_id, status, self.counts)
-        self.archive.close()
-        stats.set_value("mfa/run_status", status)
-        lock.release(self.archive.engine)
+            self.run.counts.rejects += 1
 
-    def _layout_broken(self) -> bool:
-        read, unreadable = self.articles_read, self.articles_unreadable
-        if read >= MIN_ARTICLES_FOR_VERDICT and unreadable > read * MAX_UNREADABLE_SHARE:
-            logger.error(
-                "%d of %d articles could not be read: has the layout changed?", unreadable, read
-            )
-            return True
-        return False
+    def _archive_failed(self, exc: SQLAlchemyError, what: str) -> None:
+        # The first line says what went wrong; the rest is the SQL and every
+        # parameter of the batch, pages of it.
+        self.run.archive_failed(what, str(exc).splitlines()[0])
+
+
+def _record(article: Article) -> DocumentRecord:
+    """An extracted article as the archive takes it: values, no layout rules."""
+    assert article.title and article.body is not None and article.published_on
+    assert article.canonical_url is not None
+    return DocumentRecord(
+        site=article.site,
+        lang=article.lang,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        title=article.title,
+        published_on=article.published_on,
+        body=article.body,
+        body_html=article.body_html or "",
+        layout=article.layout,
+        authoritative=LAYOUTS[article.layout].authoritative,
+        doc_number=article.doc_number,
+        category=article.category,
+        title_as_published=article.raw.title,
+        release_key=article.release_key,
+        part=article.part,
+    )

@@ -88,6 +88,8 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     # Default: on. No one attaches a telnet console to a cron job.
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # The crawl's run in the archive: lock, run record, crawl plan, final status.
+    "crawler.run.ArchiveRun": 100,
     "crawler.extensions.ProgressLine": 500,
     "crawler.extensions.GarbageCollectorTuning": 0,
 }

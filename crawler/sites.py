@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ConfigError
+from crawler.pages import LAYOUTS
 
 LANGUAGES = ("az", "en", "ru")
-LAYOUTS = ("main", "mission")
 DEFAULT_SITES_FILE = Path(str(files("crawler") / "sites.toml"))
 
 
@@ -51,6 +51,15 @@ class SitesConfig:
     sites: tuple[Site, ...]
     politeness: CrawlPoliteness = field(default_factory=CrawlPoliteness)
     path: Path | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [site.name for site in self.sites]
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language of every site, sorted."""
+        return sorted({lang for site in self.sites for lang in site.languages})
 
     def select(self, names: Iterable[str] = (), languages: Sequence[str] = ()) -> SitesConfig:
         """Only the named sites (all when none is named), with only those languages."""

@@ -25,8 +25,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from scrapy.exceptions import DropItem
-
+from crawler.exceptions import PageRejected
 from crawler.extract import extract_article
 from crawler.items import Article, FetchedPage
 
@@ -75,7 +74,7 @@ class ExtractionWorkers:
             self.workers.append(worker)
 
     async def extract(self, page: FetchedPage) -> Article:
-        """The page's Article; raises DropItem as extract_article does, WorkerError otherwise."""
+        """The page's Article; raises PageRejected as extract_article does, WorkerError otherwise."""
         alive = [worker for worker in self.workers if worker.alive]
         if not alive:
             raise WorkerError("every extraction worker has died")
@@ -92,7 +91,7 @@ class ExtractionWorkers:
         if status == _OK:
             return value
         if status == _DROP:
-            raise DropItem(value)
+            raise PageRejected(value)
         raise WorkerError(value)
 
     async def _read(self, worker: _Worker) -> None:
@@ -140,7 +139,7 @@ def _serve(requests: BinaryIO, responses: BinaryIO) -> None:
         page: FetchedPage = pickle.loads(requests.read(length))
         try:
             result: tuple[str, Any] = (_OK, extract_article(page))
-        except DropItem as exc:
+        except PageRejected as exc:
             result = (_DROP, str(exc))
         except Exception as exc:  # reported to the crawl as this page's parse error
             traceback.print_exc(file=sys.stderr)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0  # the crawl went well
 EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected
 EXIT_USAGE = 2  # bad arguments, an unreadable sites file, an unreachable database
-EXIT_FAILED = 3  # the layout seems to have changed, or the archive stopped taking writes
+EXIT_FAILED = 3  # the layout seems to have changed, or the archive failed (writes, search index)
 EXIT_LOCKED = 4  # another crawl holds the archive's lock
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM, as shells report a SIGINT
 
@@ -42,7 +42,8 @@ exit codes of crawl:
   {EXIT_USAGE}  usage error: bad arguments, unreadable sites file, unreachable database
   {EXIT_FAILED}  found nothing where items were expected: a listing's first page without
      items, or most articles unreadable (the layout may have changed); or the
-     archive stopped taking writes
+     archive stopped taking writes, or could not index them for search (the
+     next crawl indexes them)
   {EXIT_LOCKED}  another crawl holds the archive's lock; nothing was done
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGTERM); what was fetched is kept
 
@@ -80,7 +81,6 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
 def _version() -> str:
     """The installed distribution's version; the package's own from a bare source tree."""
     from importlib import metadata
@@ -93,14 +93,15 @@ def _version() -> str:
         return __version__
 
 
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mfa-archive",
         description=__doc__,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     db_help = f"SQLAlchemy URL of the archive (default: ${DATABASE_ENV}, else data/archive.db)"
 
     crawl = commands.add_parser(
@@ -275,7 +276,8 @@ def print_json_lines(records: Iterable[dict[str, Any]], out: TextIO = sys.stdout
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from storage.reports import get_run
+    from crawler.run import ArchiveRun
+    from storage.reports import summary_line
 
     languages = args.lang or ()
     load_sites(args.sites).select(args.site, languages)  # a bad choice fails here, not mid-crawl
@@ -289,20 +291,21 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"locked: another crawl holds the archive; nothing done ({exc})")
         return EXIT_LOCKED
 
-    run_id = crawler.stats.get_value("mfa/run_id") if crawler.stats else None
-    if run_id is None:
+    run = ArchiveRun.of(crawler)
+    if run is None or run.record is None:
         print("mfa-archive: error: the crawl did not start (see the log above)", file=sys.stderr)
         print("failed: the crawl did not start")
         return EXIT_FAILED
-    run = get_run(engine, run_id)
-    if archive_error := crawler.stats.get_value("mfa/archive_error"):
-        print(f"mfa-archive: error: the archive stopped taking writes: {archive_error}",
+    if run.archive_error:
+        print(f"mfa-archive: error: the archive stopped taking writes: {run.archive_error}",
               file=sys.stderr)  # fmt: skip
-    line = summary_line(run)
+    if run.index_error:
+        print(f"mfa-archive: error: {run.index_error}", file=sys.stderr)
+    line = summary_line(run.record)
     logging.getLogger("mfa_archive").info("%s", line)  # the log file ends with it too
     print(line)
     codes = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "interrupted": EXIT_INTERRUPTED}
-    return codes.get(run["status"], EXIT_FAILED)
+    return codes.get(run.record["status"], EXIT_FAILED)
 
 
 def _run_crawler(args: argparse.Namespace, url: str, languages: Sequence[str]) -> Crawler:
@@ -344,16 +347,6 @@ def _run_crawler(args: argparse.Namespace, url: str, languages: Sequence[str]) -
     )
     process.start()
     return crawler
-
-
-def summary_line(run: dict[str, Any]) -> str:
-    return (
-        f"{run['status']}: {run['pages_fetched']} pages fetched; documents "
-        f"{run['documents_new']} new, {run['documents_updated']} updated, "
-        f"{run['documents_unchanged']} unchanged; {run['duplicates_merged']} duplicates merged; "
-        f"{run['rejects']} rejects; {run['errors']} errors; "
-        f"{run['seconds'] or 0:.1f}s (run {run['id']})"
-    )
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -413,9 +406,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from crawler.pages import LAYOUTS
     from storage.history import document_history
 
-    history = document_history(open_archive(args.db, must_exist=True), args.document)
+    engine = open_archive(args.db, must_exist=True)
+    # A URL as any site's rules spell its identity: storage knows no site.
+    identities = {layout.canonical_url(args.document) for layout in LAYOUTS.values()}
+    history = document_history(engine, args.document, identities)
     if args.json:
         print(json.dumps(dataclasses.asdict(history), ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
@@ -447,7 +444,7 @@ def cmd_rejects(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from storage.reports import stats
+    from storage.reports import stats, summary_line
 
     report = stats(open_archive(args.db, must_exist=True))
     if args.json:

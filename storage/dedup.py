@@ -1,6 +1,6 @@
 """When two copies are one document: the rules, in the order they are tried.
 
-1. the same canonical URL (storage.urls) is the same copy;
+1. the same canonical URL (computed by the crawler's layouts) is the same copy;
 2. the same release number ("438/20", the year included) in the same language;
 3. the same normalized title and body (content hash) in the same language;
 4. near-duplicates: the same language, published within NEAR_DAYS of each
@@ -15,21 +15,18 @@ edited score 0.96 and more; distinct statements of the same days 0.41 at most.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
 RULE_NEW = "new"  # the document's first copy
-RULE_URL = "url"  # Archive.match only: a known URL is a known source, never a new one
+RULE_URL = "url"  # a known URL is a known source, never a new one
 RULE_DOC_NUMBER = "doc_number"
 RULE_CONTENT_HASH = "content_hash"
 RULE_SIMILAR = "similar"
 
 NEAR_DAYS = 3
 NEAR_THRESHOLD = 0.85
-
-_MAIN_SLUG = re.compile(r"^/(?:az|en|ru)/news/(?P<slug>[^/?#]+)$")
 
 
 def similarity(body: str, other: str, cutoff: float = 0.0) -> float:
@@ -70,16 +67,10 @@ def window(day: dt.date) -> list[dt.date]:
     return [day + dt.timedelta(days=delta) for delta in range(-NEAR_DAYS, NEAR_DAYS + 1)]
 
 
-def release_key(doc_number: str | None, layout: str, path: str) -> str | None:
-    """What a release's translations share: its number, else its main-site slug."""
-    if doc_number:
-        return f"no:{doc_number}"
-    if layout == "main" and (match := _MAIN_SLUG.match(path)):
-        return f"slug:{match['slug']}"
-    return None
+Rank = tuple[bool, dt.date, str]
 
 
-def source_rank(layout: str, published_on: dt.date, canonical: str) -> tuple[bool, dt.date, str]:
-    """Lower is more primary: the main site's copy, then the earliest, then by URL,
-    so that the primary source does not depend on the order of a crawl."""
-    return (layout != "main", published_on, canonical)
+def source_rank(authoritative: bool, published_on: dt.date, canonical: str) -> Rank:
+    """Lower is more primary: the ministry's own site's copy, then the earliest,
+    then by URL, so that the primary source does not depend on the order of a crawl."""
+    return (not authoritative, published_on, canonical)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, or_, select
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from storage.errors import MfaArchiveError
 from storage.models import Document, DocumentRevision, Source
 from storage.reports import primary_source
-from storage.urls import canonical_url
 
 
 @dataclass(frozen=True)
@@ -47,12 +46,13 @@ def _lines(version: Version) -> list[str]:
     return [version.title, "", *version.body.split("\n\n")]
 
 
-def find_document(session: Session, id_or_url: str) -> Document:
-    """A document by its id, or by any URL it was seen at, however spelled."""
+def find_document(session: Session, id_or_url: str, identities: Collection[str] = ()) -> Document:
+    """A document by its id, or by a URL it was seen at: as fetched, or any of
+    the identities the caller derives from it (the crawler's URL rules)."""
     if id_or_url.isdigit():
         document = session.get(Document, int(id_or_url))
     else:
-        spellings = {id_or_url, canonical_url(id_or_url), canonical_url(id_or_url, "main")}
+        spellings = {id_or_url, *identities}
         document = session.scalars(
             select(Document)
             .join(Source)
@@ -64,9 +64,10 @@ def find_document(session: Session, id_or_url: str) -> Document:
     return document
 
 
-def document_history(engine: Engine, id_or_url: str) -> History:
+def document_history(engine: Engine, id_or_url: str, identities: Collection[str] = ()) -> History:
+    """The versions of a document, found as find_document finds it."""
     with Session(engine) as session:
-        document = find_document(session, id_or_url)
+        document = find_document(session, id_or_url, identities)
         earlier = session.scalars(
             select(DocumentRevision)
             .where(DocumentRevision.document_id == document.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -111,12 +113,14 @@ class Source(Base):
     )
     site: Mapped[str] = mapped_column(String(64))
     url: Mapped[str]  # as first fetched
-    canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: storage.urls
-    layout: Mapped[str] = mapped_column(String(16))  # main | mission: main copies are primary
+    canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: crawler.urls
+    layout: Mapped[str] = mapped_column(String(16))  # the site's layout, as the crawler named it
+    # The ministry's own site's copy: it outranks every other (storage.dedup.source_rank).
+    authoritative: Mapped[bool] = mapped_column(Boolean, server_default=false())
     title: Mapped[str]  # as published at this URL, release number included
     published_on: Mapped[dt.date]  # as this copy gives it
     content_hash: Mapped[str] = mapped_column(String(64))  # of this copy's title and body
-    # Why this URL belongs to its document (storage.archive RULE_*), and the
+    # Why this URL belongs to its document (storage.dedup RULE_*), and the
     # text similarity where that decided it: what an audit reads, what undoes a merge.
     match_rule: Mapped[str] = mapped_column(String(16))
     similarity: Mapped[float | None]
@@ -166,10 +170,10 @@ class Reject(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str]  # as listed
-    canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: storage.urls
+    canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: crawler.urls
     site: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(2))
-    kind: Mapped[str] = mapped_column(String(16))  # see crawler.items REJECT_*
+    kind: Mapped[str] = mapped_column(String(16))  # storage.records REJECT_*
     reason: Mapped[str]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     first_seen: Mapped[dt.datetime]

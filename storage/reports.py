@@ -20,10 +20,10 @@ EXPORT_FIELDS = (
 
 
 def primary_source(sources: list[Source]) -> Source | None:
-    """The main site's copy, else the earliest published, else by URL (storage.dedup)."""
+    """The ministry's own copy, else the earliest published, else by URL (storage.dedup)."""
     return min(
         sources,
-        key=lambda s: source_rank(s.layout, s.published_on, s.canonical_url),
+        key=lambda s: source_rank(s.authoritative, s.published_on, s.canonical_url),
         default=None,
     )
 
@@ -139,6 +139,17 @@ def run_record(run: CrawlRun) -> dict[str, Any]:
         "errors": run.errors,
         "seconds": (run.finished_at - run.started_at).total_seconds() if run.finished_at else None,
     }
+
+
+def summary_line(run: dict[str, Any]) -> str:
+    """The one line a crawl ends with, from its crawl_runs record (storage.reports)."""
+    return (
+        f"{run['status']}: {run['pages_fetched']} pages fetched; documents "
+        f"{run['documents_new']} new, {run['documents_updated']} updated, "
+        f"{run['documents_unchanged']} unchanged; {run['duplicates_merged']} duplicates merged; "
+        f"{run['rejects']} rejects; {run['errors']} errors; "
+        f"{run['seconds'] or 0:.1f}s (run {run['id']})"
+    )
 
 
 def get_run(engine: Engine, run_id: int) -> dict[str, Any]:

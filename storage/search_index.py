@@ -56,16 +56,22 @@ def catch_up(engine: Engine) -> int:
 
 
 class BackgroundIndexer:
-    """Indexes committed documents in a thread of its own, in the order submitted."""
+    """Indexes committed documents in a thread of its own, in the order submitted.
+
+    A failure never reaches the writer: the documents are committed before
+    they are submitted, so a write must not fail for them. The first error is
+    kept (``error``), indexing stops, and ``unindexed`` counts the documents
+    left out; the next crawl's ``catch_up`` indexes them.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._queue: queue.Queue[list[int] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._error: Exception | None = None
+        self.error: str | None = None  # the first failure, in one line
+        self.unindexed = 0
 
     def submit(self, document_ids: Collection[int]) -> None:
-        self._raise_error()
         if not document_ids:
             return
         if self._thread is None:
@@ -74,32 +80,29 @@ class BackgroundIndexer:
         self._queue.put(list(document_ids))
 
     def wait(self) -> None:
-        """Return once everything submitted is indexed; raise what indexing raised."""
+        """Return once everything submitted is indexed or left out."""
         if self._thread is not None:
             self._queue.join()
-        self._raise_error()
 
     def close(self) -> None:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
-        self._raise_error()
 
     def _run(self) -> None:
         while (document_ids := self._queue.get()) is not None:
             try:
-                if self._error is None:
+                if self.error is None:
                     with self.engine.begin() as connection:
                         index(connection, document_ids)
-            except Exception as exc:  # reported to the writer by the next submit or wait
-                logger.exception("cannot index %d documents for search", len(document_ids))
-                self._error = exc
+                else:
+                    self.unindexed += len(document_ids)
+            except Exception as exc:  # the crawl reports it when it finishes
+                self.error = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+                logger.error("cannot index %d documents for search: %s", len(document_ids),
+                             self.error)  # fmt: skip
+                self.unindexed += len(document_ids)
             finally:
                 self._queue.task_done()
         self._queue.task_done()
-
-    def _raise_error(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error

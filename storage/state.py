@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from crawler.items import REJECT_DOWNLOAD
 from storage.engine import upsert
 from storage.models import Listing, Reject, Source
+from storage.records import REJECT_DOWNLOAD
 from storage.types import utcnow
 
 
@@ -22,7 +22,7 @@ from storage.types import utcnow
 class CrawlState:
     """Known pages and trusted listings of the sites a crawl is about to read."""
 
-    # Canonical URLs (storage.urls) archived or rejected by earlier crawls:
+    # Canonical URLs archived or rejected by earlier crawls:
     # a refresh does not request them again. A failed download is not known.
     known: frozenset[str] = field(default_factory=frozenset)
     # Known, but published recently, when the ministry still corrects its

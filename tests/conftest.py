@@ -109,8 +109,22 @@ def db_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 
 @pytest.fixture
 def db_url(db_factory: Callable[[], str]) -> str:
-    """A fresh, empty archive on each backend."""
+    """A fresh, empty archive on each backend: for tests whose outcome depends
+    on the backend (storage, search, export, the crawl lock, one whole crawl)."""
     return db_factory()
+
+
+@pytest.fixture
+def sqlite_factory(tmp_path: Path) -> Callable[[], str]:
+    """Makes fresh SQLite archives, for tests of what the crawler does, which
+    it does alike on either backend."""
+    numbers = itertools.count()
+    return lambda: f"sqlite:///{tmp_path}/archive-{next(numbers)}.db"
+
+
+@pytest.fixture
+def sqlite_url(sqlite_factory: Callable[[], str]) -> str:
+    return sqlite_factory()
 
 
 def run_cli(

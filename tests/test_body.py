@@ -2,10 +2,12 @@
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.normalize.body import BOILERPLATE_LINES, is_boilerplate, normalize_body
+from crawler.normalize.body import normalize_body
+from crawler.pages import LAYOUTS
 
 BASE = "https://mfa.gov.az/en/news/no43820-x"
 
@@ -27,7 +29,8 @@ def test_cms_noise_is_removed_and_typography_kept():
     assert body.html == "<p>“Peace” — now</p>\n<p>Line<br> break</p>"
 
 
-def test_boilerplate_never_reaches_the_body():
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_boilerplate_never_reaches_the_body(layout):
     raw = (
         "<p>Text.</p><p>Share this page</p><p>Paylaş</p><p>Search in archive</p>"
         "<p>All rights reserved. Contact us to use any licensed material.</p>"
@@ -35,7 +38,7 @@ def test_boilerplate_never_reaches_the_body():
         "üçün əlaqə saxlayın.</p><p>Privacy Policy</p>"
         '<img alt="news banner image Desktop" src="/b.jpg">'
     )
-    assert normalize_body(raw, BASE).text == "Text."
+    assert normalize_body(raw, BASE, LAYOUTS[layout].boilerplate).text == "Text."
 
 
 def test_display_html_is_sanitized_with_absolute_links():
@@ -59,7 +62,8 @@ def test_nested_blocks_give_each_paragraph_once():
 
 def test_text_without_paragraph_markup_splits_on_blank_lines():
     raw = "First paragraph.<br><br>Second<br>paragraph.<br><br>Search in archive"
-    assert normalize_body(raw, BASE).text == "First paragraph.\n\nSecond paragraph."
+    boilerplate = LAYOUTS["mission"].boilerplate
+    assert normalize_body(raw, BASE, boilerplate).text == "First paragraph.\n\nSecond paragraph."
 
 
 def test_empty_bodies():
@@ -92,9 +96,10 @@ def cms_bodies(draw):
 
 
 @settings(max_examples=200, deadline=None)
-@given(cms_bodies())
-def test_normalized_text_has_no_noise(raw):
-    text = normalize_body(raw, BASE).text
+@given(cms_bodies(), st.sampled_from(sorted(LAYOUTS)))
+def test_normalized_text_has_no_noise(raw, layout):
+    boilerplate = LAYOUTS[layout].boilerplate
+    text = normalize_body(raw, BASE, boilerplate).text
     assert "\u00a0" not in text
     assert "\u200b" not in text
     assert "  " not in text
@@ -102,8 +107,8 @@ def test_normalized_text_has_no_noise(raw):
     for paragraph in text.split("\n\n") if text else []:
         assert paragraph == paragraph.strip() and paragraph
         assert "\n" not in paragraph
-        assert not is_boilerplate(paragraph)
-    for line in BOILERPLATE_LINES:
+        assert not boilerplate.matches(paragraph)
+    for line in boilerplate.lines:
         assert line not in {p.casefold() for p in text.split("\n\n")}
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from mfa_archive.replica.server import ReplicaServer
+from storage.scratch import postgres_database
 from tests.archive_sql import (
     archive_contents,
     assert_consistent,
@@ -117,8 +118,8 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url):
     assert max(article_requests.values()) == 1  # listed twice (overlap), requested once
 
 
-def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, db_url):
-    run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--site", "main")
+def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, sqlite_url):
+    run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file), "--site", "main")
     listing = [p for p in replica.requests()["main"] if p.split("?")[0].endswith("/news")]
 
     def pages(lang: str, suffix: str) -> int:
@@ -135,12 +136,12 @@ def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, db_url
     assert listing.count("/ru/news") == 1
 
 
-def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, db_url):
-    run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
-    documents_before, sources_before, rejects_before, _ = archive_contents(db_url)
-    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--full")
+def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file, sqlite_url):
+    run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file))
+    documents_before, sources_before, rejects_before, _ = archive_contents(sqlite_url)
+    result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file), "--full")
     assert result.returncode == 1, result.stderr
-    documents, sources, rejects, runs = archive_contents(db_url)
+    documents, sources, rejects, runs = archive_contents(sqlite_url)
     assert documents.keys() == documents_before.keys()
     assert [s["url"] for s in sources] == [s["url"] for s in sources_before]
     assert rejects == rejects_before
@@ -152,26 +153,26 @@ def test_a_full_recrawl_adds_nothing_and_refreshes_last_seen(replica, sites_file
     assert second["documents_unchanged"] == len(sources)
 
 
-def test_site_and_language_restrict_a_crawl(replica, sites_file, db_url):
-    result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file),
+def test_site_and_language_restrict_a_crawl(replica, sites_file, sqlite_url):
+    result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file),
                      "--site", "tallinn", "--lang", "az")  # fmt: skip
     assert result.returncode == 0, result.stderr  # tallinn az has no rejects: ok
     assert result.stdout.strip().startswith("ok: ")
-    documents, sources, _, _ = archive_contents(db_url)
+    documents, sources, _, _ = archive_contents(sqlite_url)
     assert {d["lang"] for d in documents.values()} == {"az"}
     assert {s["site"] for s in sources} == {"tallinn"}
     assert replica.requests()["main"] == [] and replica.requests()["sofia"] == []
 
 
-def test_max_pages_bounds_the_listing_walk(replica, sites_file, db_url):
-    run_cli("crawl", "--db", db_url, "--sites", str(sites_file), "--site", "main",
+def test_max_pages_bounds_the_listing_walk(replica, sites_file, sqlite_url):
+    run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file), "--site", "main",
             "--lang", "en", "--max-pages", "1")  # fmt: skip
     listing = [p for p in replica.requests()["main"] if "/news?" in p]
     assert listing == ["/en/news?page=1"]
 
 
-def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_path, db_factory):
-    db_url = db_factory()
+def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_path, sqlite_factory):
+    db_url = sqlite_factory()
     with generated_replica(tmp_path, per_language=300) as (_, sites, cases):
         crawl = start_crawl(db_url, sites, stdout=subprocess.DEVNULL)
         stored = 0
@@ -186,7 +187,7 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
 
         result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
         assert result.returncode == 0, result.stderr
-        uninterrupted = db_factory()
+        uninterrupted = sqlite_factory()
         run_cli("crawl", "--db", uninterrupted, "--sites", str(sites))
     documents, sources, _, runs = archive_contents(db_url)
     assert len(documents) == len(sources) == len(cases)
@@ -196,34 +197,70 @@ def test_a_killed_crawl_leaves_no_half_document_and_the_next_completes_it(tmp_pa
 
 
 def test_an_archive_that_stops_taking_writes_fails_the_crawl_loudly_and_loses_nothing(
-    tmp_path, db_url
+    tmp_path, sqlite_url
 ):
     # A database that stops taking writes (a full disk, a broken server).
-    assert run_cli("db", "upgrade", "--db", db_url).returncode == 0
-    run_sql(db_url, failing_inserts(db_url, ["documents", "rejects"], "database or disk is full"))
+    assert run_cli("db", "upgrade", "--db", sqlite_url).returncode == 0
+    run_sql(
+        sqlite_url,
+        failing_inserts(sqlite_url, ["documents", "rejects"], "database or disk is full"),
+    )
 
     def one_link_answers_404(root):
         (root / "cases/main-en-000001/meta.json").unlink()
 
     with generated_replica(tmp_path, 30, prepare=one_link_answers_404) as (_, sites, cases):
-        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
         assert result.returncode == 3, result.stderr
         assert "the archive stopped taking writes" in result.stderr
         # One line per failure: not the SQL and the parameters of a whole batch.
         assert all(len(line) < 300 for line in result.stderr.splitlines()), result.stderr
         assert result.stdout.strip().splitlines()[-1].startswith("failed: ")
-        documents, sources, rejects, runs = archive_contents(db_url)
+        documents, sources, rejects, runs = archive_contents(sqlite_url)
         assert (documents, sources, rejects) == ({}, [], {})  # nothing half-written
         assert [run["status"] for run in runs] == ["failed"]
 
-        run_sql(db_url, healed(db_url, ["documents", "rejects"]))
-        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        run_sql(sqlite_url, healed(sqlite_url, ["documents", "rejects"]))
+        result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
         assert result.returncode == 1, result.stderr  # partial: the 404
-    documents, _, rejects, runs = archive_contents(db_url)
+    documents, _, rejects, runs = archive_contents(sqlite_url)
     assert len(documents) == len(cases) - 1  # the failed crawl's pages were fetched again
     assert list(rejects.values()) == ["HTTP 404"]
     assert [run["status"] for run in runs] == ["failed", "partial"]
-    assert_consistent(db_url)
+    assert_consistent(sqlite_url)
+
+
+def test_a_failing_search_index_is_reported_and_the_next_crawl_repairs_it(
+    tmp_path, postgres_server
+):
+    """PostgreSQL indexes a crawl's documents for search beside its writes: when
+    indexing fails, the documents are stored all the same, the crawl says how
+    many are not searchable and fails loudly, and the next crawl indexes them."""
+    with postgres_database(postgres_server) as db_url, generated_replica(tmp_path, 30) as (
+        _, sites, cases,
+    ):  # fmt: skip
+        assert run_cli("db", "upgrade", "--db", db_url).returncode == 0
+        run_sql(db_url, failing_inserts(db_url, ["document_search"], "index is broken"))
+        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        assert result.returncode == 3, result.stderr
+        assert "search indexing failed (index is broken)" in result.stderr
+        assert f"{len(cases)} stored documents are not searchable until the next crawl" in (
+            result.stderr
+        )
+        assert "stopped taking writes" not in result.stderr
+        summary = result.stdout.strip().splitlines()[-1]
+        assert summary.startswith("failed: ") and f"documents {len(cases)} new" in summary
+        assert "; 0 errors;" in summary
+        documents, sources, _, _ = archive_contents(db_url)
+        assert len(documents) == len(sources) == len(cases)  # every document stored
+        assert rows(db_url, "SELECT count(*) AS n FROM document_search") == [{"n": 0}]
+
+        run_sql(db_url, healed(db_url, ["document_search"]))
+        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        assert result.returncode == 0, result.stderr
+        assert_consistent(db_url)  # every document searchable, with its current text
+        (hit,) = rows(db_url, "SELECT count(*) AS n FROM document_search")
+        assert hit["n"] == len(cases)
 
 
 def documents_stored(db_url) -> int:
@@ -246,7 +283,7 @@ def archive_text(db_url):
     )
 
 
-def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, db_url):
+def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, sqlite_url):
     """Exit 3 when the layout seems to have changed: the mission selectors find
     nothing on the main site's listing."""
     sites = tmp_path / "wrong-layout.toml"
@@ -256,13 +293,13 @@ def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_p
         'layout = "mission"\nlanguages = ["en"]\n',
         encoding="utf-8",
     )
-    result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+    result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
     assert result.returncode == 3
     assert result.stdout.strip().startswith("failed: ")
     assert "has no items: has the layout changed?" in result.stderr
 
 
-def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path, db_url):
+def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path, sqlite_url):
     """5xx answers are retried (RETRY_TIMES), then the link is a download_error reject
     that does not count among the invalid pages."""
     failing = "/en/news/no00226-generated-1"
@@ -274,18 +311,18 @@ def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path,
         status_file.write_text("503")
 
     with generated_replica(tmp_path, per_language=3, prepare=answer_503) as (server, sites, _):
-        result = run_cli("crawl", "--db", db_url, "--sites", str(sites))
+        result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
         assert result.returncode == 1
         assert server.requests()["main"].count(failing) == 4  # 1 + RETRY_TIMES
-    documents, _, rejects, runs = archive_contents(db_url)
+    documents, _, rejects, runs = archive_contents(sqlite_url)
     assert len(documents) == 2
     assert list(rejects.values()) == ["HTTP 503"]
     assert (runs[0]["errors"], runs[0]["rejects"]) == (1, 0)
 
 
-def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path, db_url):
+def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path, sqlite_url):
     with generated_replica(tmp_path, per_language=300) as (server, sites, cases):
-        crawl = start_crawl(db_url, sites, stdout=subprocess.PIPE, text=True)
+        crawl = start_crawl(sqlite_url, sites, stdout=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while len(server.requests()["main"]) < 60 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -293,14 +330,16 @@ def test_an_interrupted_crawl_says_so_and_keeps_what_it_fetched(tmp_path, db_url
         stdout, _ = crawl.communicate(timeout=60)
     assert crawl.returncode == 130
     assert stdout.strip().startswith("interrupted: ")
-    documents, sources, _, runs = archive_contents(db_url)
+    documents, sources, _, runs = archive_contents(sqlite_url)
     assert 0 < len(documents) < len(cases)
     assert runs[0]["status"] == "interrupted"
     assert runs[0]["documents_new"] == len(documents) == len(sources)
-    assert_consistent(db_url)
+    assert_consistent(sqlite_url)
 
 
-def test_crawling_the_sites_in_another_order_gives_the_same_archive(replica, tmp_path, db_factory):
+def test_crawling_the_sites_in_another_order_gives_the_same_archive(
+    replica, tmp_path, sqlite_factory
+):
     """Same documents, same text, same primary sources, whichever site comes first."""
     forward, backward = tmp_path / "forward.toml", tmp_path / "backward.toml"
     forward.write_text(replica.sites_toml(), encoding="utf-8")
@@ -309,7 +348,7 @@ def test_crawling_the_sites_in_another_order_gives_the_same_archive(replica, tmp
                         encoding="utf-8")  # fmt: skip
     exports = []
     for sites in (forward, backward):
-        db = db_factory()
+        db = sqlite_factory()
         assert run_cli("crawl", "--db", db, "--sites", str(sites)).returncode == 1
         records = [json.loads(line) for line in run_cli("export", "--db", db).stdout.splitlines()]
         exports.append(

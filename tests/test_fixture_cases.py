@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from scrapy.exceptions import DropItem
 
+from crawler.exceptions import PageRejected
 from crawler.extract import extract_article
 from crawler.items import Article, FetchedPage, ListingEntry
 from tests.conftest import CASES, load_case
@@ -43,7 +43,7 @@ def test_case_matches_expected_record(case_path):
     expected = json.loads(json.dumps(case.expected).replace("{{origin}}", ORIGIN))
     expected.pop("duplicate_of", None)  # an archive-level expectation (tests/test_e2e.py)
     if "rejected" in expected:
-        with pytest.raises(DropItem) as dropped:
+        with pytest.raises(PageRejected) as dropped:
             process(case.name)
         assert str(dropped.value) == expected["rejected"]
         return

@@ -94,11 +94,15 @@ def test_progress_line_reports_documents_rejects_and_errors():
     from scrapy.utils.test import get_crawler
 
     from crawler.extensions import ProgressLine
+    from crawler.run import ArchiveRun
 
-    crawler = get_crawler(settings_dict={"MFA_PROGRESS_INTERVAL": 10})
+    crawler = get_crawler(settings_dict={
+        "MFA_PROGRESS_INTERVAL": 10, "EXTENSIONS": {"crawler.run.ArchiveRun": 100},
+    })  # fmt: skip
+    crawler._apply_settings()  # builds the extensions, as Crawler.crawl does
     extension = ProgressLine.from_crawler(crawler)
-    for key, value in {"response_received_count": 12, "mfa/documents/new": 7,
-                       "mfa/documents/merged": 2, "mfa/rejects": 1, "mfa/errors": 3}.items():  # fmt: skip
-        crawler.stats.set_value(key, value)
+    crawler.stats.set_value("response_received_count", 12)
+    counts = ArchiveRun.of(crawler).counts
+    counts.documents_new, counts.duplicates_merged, counts.rejects, counts.errors = 7, 2, 1, 3
     line = extension.line()
     assert line.startswith("progress: 12 pages fetched, 9 documents (7 new), 1 rejects, 3 errors, ")

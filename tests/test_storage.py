@@ -12,14 +12,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from storage.archive import Archive, DocumentRecord, Outcome, RejectRecord, RunCounts
+from crawler.pages import LAYOUTS
+from storage.archive import Archive, load_merger
 from storage.engine import make_engine
 from storage.errors import DatabaseError, SearchQueryError
 from storage.migrate import current_revision, head_revision, include_name, upgrade
 from storage.models import Base, CrawlRun, Document, Reject, Source
+from storage.records import DocumentRecord, Outcome, RejectRecord, content_hash
 from storage.reports import export_records, stats
+from storage.runs import RunCounts, finish_run, start_run
 from storage.scratch import postgres_database
 from storage.search import search
+from storage.types import utcnow
 from tests.archive_sql import failing_inserts
 
 
@@ -36,7 +40,9 @@ def archive(engine):
     return Archive(engine)
 
 
-def record(url="https://mfa.gov.az/en/news/no43820-x", **changes) -> DocumentRecord:
+def record(url="https://mfa.gov.az/en/news/no43820-x", layout="main", **changes) -> DocumentRecord:
+    """A record as the crawler makes one: the URL's identity, the release key and
+    whether the copy is the ministry's own come from its layout's rules."""
     fields = {
         "site": "main",
         "lang": "en",
@@ -48,8 +54,16 @@ def record(url="https://mfa.gov.az/en/news/no43820-x", **changes) -> DocumentRec
         "doc_number": "438/20",
         "category": "Statement",
         "title_as_published": "No:438/20, Statement on the Day of Remembrance",
-    }
-    return DocumentRecord(**{**fields, **changes})
+    } | changes
+    rules = LAYOUTS[layout]
+    return DocumentRecord(
+        **fields, layout=layout, canonical_url=rules.canonical_url(url),
+        authoritative=rules.authoritative, release_key=rules.release_key(fields["doc_number"], url),
+    )  # fmt: skip
+
+
+def a_reject(url, kind, reason, layout="main") -> RejectRecord:
+    return RejectRecord(url, LAYOUTS[layout].canonical_url(url), "main", "en", kind, reason)
 
 
 def count(engine, model) -> int:
@@ -297,25 +311,23 @@ def test_a_failed_write_leaves_nothing_behind(archive, engine):
 
 
 def test_rejects_are_one_row_per_url_with_the_latest_reason(archive, engine):
-    run = archive.start_run(["main"], ["en"])
-    archive.record_reject(RejectRecord("https://mfa.gov.az/en/news/a", "main", "en", "invalid",
-                                       "no title"), run)  # fmt: skip
-    archive.record_reject(RejectRecord("https://mfa.gov.az/en/news/a", "main", "en", "http_error",
-                                       "HTTP 404"), run)  # fmt: skip
+    run = start_run(engine, ["main"], ["en"], "full")
+    archive.record_reject(a_reject("https://mfa.gov.az/en/news/a", "invalid", "no title"), run)
+    archive.record_reject(a_reject("https://mfa.gov.az/en/news/a", "http_error", "HTTP 404"), run)
     with Session(engine) as session:
         reject = session.scalars(select(Reject)).one()
         assert (reject.kind, reject.reason, reject.run_id) == ("http_error", "HTTP 404", run)
 
 
 def test_a_page_stored_after_a_reject_is_no_longer_a_reject(archive, engine):
-    archive.record_reject(RejectRecord(record().url, "main", "en", "invalid", "empty body", "main"))
+    archive.record_reject(a_reject(record().url, "invalid", "empty body"))
     archive.store(record())
     assert count(engine, Reject) == 0
 
 
 def test_runs_keep_their_counts(archive, engine):
-    run = archive.start_run(["main", "sofia"], ["en"])
-    archive.finish_run(run, "partial", RunCounts(pages_fetched=7, documents_new=3, rejects=1))
+    run = start_run(engine, ["main", "sofia"], ["en"], "full")
+    finish_run(engine, run, "partial", RunCounts(pages_fetched=7, documents_new=3, rejects=1))
     report = stats(engine)
     last = report["last_runs"][0]
     assert (last["status"], last["pages_fetched"], last["documents_new"], last["rejects"]) == (
@@ -395,13 +407,23 @@ def test_the_fts_index_follows_deletes(sqlite_engine, db_path):
         assert connection.execute("SELECT count(*) FROM documents_fts").fetchone() == (0,)
 
 
-def test_match_says_which_document_a_page_would_join_without_writing(archive, engine):
+def match(engine, page: DocumentRecord):
+    """Which stored document a page would join, by which rule, with which score."""
+    with engine.connect() as connection:
+        merger = load_merger(connection, [page], utcnow())
+    if page.identity in merger.known:
+        return merger.known[page.identity].document_id, "url", None
+    doc, rule, score = merger.match(page, content_hash(page.title, page.body))
+    return (doc.id if doc else None), rule, score
+
+
+def test_the_merge_rules_say_which_document_a_page_would_join_without_writing(archive, engine):
     archive.store(record(body=BODY))
-    assert archive.match(record(body=BODY)).rule == "url"
+    assert match(engine, record(body=BODY))[1] == "url"
     copy = mission_copy(title="Human Rights Day", body=BODY.replace("also recalls", "recalls"))
-    found = archive.match(copy)
-    assert (found.document_id, found.rule) == (1, "similar") and found.similarity > 0.85
-    assert archive.match(mission_copy(body="Nothing like it.")).document_id is None
+    document_id, rule, score = match(engine, copy)
+    assert (document_id, rule) == (1, "similar") and score > 0.85
+    assert match(engine, mission_copy(body="Nothing like it."))[0] is None
     assert count(engine, Source) == 1
 
 
@@ -425,8 +447,7 @@ def test_views_give_one_row_per_document_with_its_primary_source(archive, engine
     archive.store(record(url="https://sofia.mfa.gov.az/en/news/2210/x", site="sofia",
                          layout="mission"))  # fmt: skip
     archive.store(record())  # the main site's copy: primary, though found second
-    archive.record_reject(RejectRecord("https://mfa.gov.az/en/news/9", "main", "en",
-                                       "invalid", "no title"))  # fmt: skip
+    archive.record_reject(a_reject("https://mfa.gov.az/en/news/9", "invalid", "no title"))
     with engine.connect() as connection:
         documents = connection.execute(text("SELECT * FROM documents_v")).mappings().all()
         sources = connection.execute(
@@ -476,5 +497,5 @@ def test_a_crawl_reindexes_what_a_killed_one_left_unindexed(postgres_engine):
         connection.execute(text("DELETE FROM document_search"))
         connection.execute(text("UPDATE documents SET title = 'Changed title'"))
     assert not search(postgres_engine, "Baku")
-    Archive(postgres_engine).start_run(["main"], ["en"])
+    start_run(postgres_engine, ["main"], ["en"], "incremental")
     assert [hit.title for hit in search(postgres_engine, "Baku")] == ["Changed title"]

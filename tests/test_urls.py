@@ -1,6 +1,8 @@
 import pytest
 
-from storage.urls import canonical_url, strip_tracking
+from crawler.pages.main import MainSiteV1
+from crawler.pages.mission import MissionSiteV1
+from crawler.urls import canonical_url, strip_tracking
 
 
 @pytest.mark.parametrize(
@@ -44,11 +46,11 @@ def test_strip_tracking_keeps_a_fetchable_url():
 def test_the_main_sites_release_slug_is_decoration():
     bare = "https://mfa.gov.az/en/news/no07226"
     slugged = "https://mfa.gov.az/en/news/no07226-press-release-on-the-meeting"
-    assert canonical_url(slugged, layout="main") == canonical_url(bare, layout="main") == bare
+    assert MainSiteV1.canonical_url(slugged) == MainSiteV1.canonical_url(bare) == bare
     # not on mission sites, and not for un-numbered items
-    assert canonical_url("https://tallinn.mfa.gov.az/en/news/no07226-x", layout="mission").endswith(
+    assert MissionSiteV1.canonical_url("https://tallinn.mfa.gov.az/en/news/no07226-x").endswith(
         "/no07226-x"
     )
-    assert canonical_url("https://mfa.gov.az/en/news/statement-x", layout="main").endswith(
+    assert MainSiteV1.canonical_url("https://mfa.gov.az/en/news/statement-x").endswith(
         "/statement-x"
     )

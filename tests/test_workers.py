@@ -8,8 +8,8 @@ import fcntl
 from pathlib import Path
 
 import pytest
-from scrapy.exceptions import DropItem
 
+from crawler.exceptions import PageRejected
 from crawler.extract import extract_article
 from crawler.items import FetchedPage, ListingEntry
 from crawler.workers import PIPE_SIZE, ExtractionWorkers, WorkerError
@@ -29,7 +29,7 @@ def fetched(case_path) -> FetchedPage:
 def in_process(page: FetchedPage):
     try:
         return ("ok", extract_article(page))
-    except DropItem as exc:
+    except PageRejected as exc:
         return ("drop", str(exc))
 
 
@@ -40,7 +40,7 @@ async def in_workers(pages, processes=2):
     async def one(page):
         try:
             return ("ok", await workers.extract(page))
-        except DropItem as exc:
+        except PageRejected as exc:
             return ("drop", str(exc))
 
     try:

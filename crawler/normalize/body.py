@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -12,20 +13,6 @@ import nh3
 from lxml import etree
 
 from crawler.normalize.text import clean_text, collapse_spaces
-
-# Lines of the sites' chrome that must never reach a body (SITE_FACTS.md):
-# share labels, footers, banner alt texts, the mission sites' archive link.
-BOILERPLATE_LINES = frozenset(
-    line.casefold()
-    for line in (
-        "Share this page", "Paylaş", "Поделиться",
-        "Search in archive", "Arxivdə axtar", "Поиск в архиве",
-        "news banner image Desktop", "news banner image Mobile",
-        "Privacy Policy", "Gizlilik Siyasəti", "Политика конфиденциальности",
-    )
-)  # fmt: skip
-# Footers start the same way whatever follows ("All rights reserved. Contact us ...").
-BOILERPLATE_PREFIXES = ("all rights reserved", "bütün hüquqlar qorunur", "все права защищены")
 
 _PARSER = etree.HTMLParser()
 # Elements that make a paragraph of their own; the innermost ones are the paragraphs.
@@ -57,13 +44,34 @@ class Body:
         return Body(self.paragraphs[start:stop], self.blocks[start:stop])
 
 
-def is_boilerplate(paragraph: str) -> bool:
-    folded = paragraph.casefold()
-    return folded in BOILERPLATE_LINES or folded.startswith(BOILERPLATE_PREFIXES)
+@dataclass(frozen=True)
+class Boilerplate:
+    """A site's chrome that must never reach a body: whole lines (share labels,
+    banner alt texts, archive links) and line openings (footers: "All rights
+    reserved. Contact us ..." whatever follows). Each layout has its own."""
+
+    lines: frozenset[str] = frozenset()  # casefolded
+    prefixes: tuple[str, ...] = ()  # casefolded
+
+    @classmethod
+    def of(cls, lines: Iterable[str] = (), prefixes: Iterable[str] = ()) -> Boilerplate:
+        return cls(frozenset(line.casefold() for line in lines),
+                   tuple(prefix.casefold() for prefix in prefixes))  # fmt: skip
+
+    def __or__(self, other: Boilerplate) -> Boilerplate:
+        return Boilerplate(self.lines | other.lines, self.prefixes + other.prefixes)
+
+    def matches(self, paragraph: str) -> bool:
+        folded = paragraph.casefold()
+        return folded in self.lines or folded.startswith(self.prefixes)
 
 
-def normalize_body(raw_html: str, base_url: str) -> Body:
-    """The body container's inner HTML -> clean text and display HTML."""
+NO_BOILERPLATE = Boilerplate()
+
+
+def normalize_body(raw_html: str, base_url: str, boilerplate: Boilerplate = NO_BOILERPLATE) -> Body:
+    """The body container's inner HTML -> clean text and display HTML, without
+    the paragraphs that are boilerplate."""
     if not raw_html.strip():
         return Body()
     # lxml's plain parser: lxml.html's element classes cost a Python lookup per node.
@@ -80,14 +88,14 @@ def normalize_body(raw_html: str, base_url: str) -> Body:
     if leaves:
         for element in leaves:
             text = clean_text("".join(element.itertext()))
-            if text and not is_boilerplate(text):
+            if text and not boilerplate.matches(text):
                 texts.append(text)
                 blocks.append(_display_block(element))
     else:
         # No paragraph markup at all: paragraphs are separated by blank lines.
         for chunk in re.split(r"\n\s*\n", "".join(root.itertext())):
             text = clean_text(chunk)
-            if text and not is_boilerplate(text):
+            if text and not boilerplate.matches(text):
                 texts.append(text)
                 blocks.append(f"<p>{html.escape(text, quote=False)}</p>")
     # One sanitizer call for the page; a block has no newline, so lines stay blocks.

@@ -11,9 +11,7 @@ from crawler.pages.base import Layout
 from crawler.pages.main import MainSiteV1
 from crawler.pages.mission import MissionSiteV1
 
-LAYOUTS: dict[str, type[Layout]] = {
-    "main": MainSiteV1,
-    "mission": MissionSiteV1,
-}
+# The versions in force, by the name a sites file gives them: the one list of layouts.
+LAYOUTS: dict[str, type[Layout]] = {layout.name: layout for layout in (MainSiteV1, MissionSiteV1)}
 
 __all__ = ["LAYOUTS", "Layout"]

@@ -1,24 +1,69 @@
-"""What every layout offers the spider: listing URLs, listing items, article fields."""
+"""What every layout offers: listing URLs, listing items, article fields, and the
+site's rules (URL identity, release keys, two-language pages, boilerplate, dates).
+
+Nothing outside a layout knows a site's rules: the spider and the pipelines
+ask the site's layout, and storage receives the values it computed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
+import re
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from lxml import etree
 from parsel import Selector, css2xpath
 
 from crawler.items import ArticleFields, ListingEntry
+from crawler.normalize.bilingual import languages_of
+from crawler.normalize.body import Boilerplate
+from crawler.normalize.dates import parse_site_date
 from crawler.normalize.text import clean_text
+from crawler.urls import canonical_url
+from storage.records import number_key
+
+# What the ministry's sites put in a <title> besides the article's title.
+MINISTRY_NAMES = (
+    "ministry of foreign affairs of the republic of azerbaijan",
+    "azərbaycan respublikası xarici i̇şlər nazirliyi",
+    "azərbaycan respublikası xarici işlər nazirliyi",
+    "министерство иностранных дел азербайджанской республики",
+)
+TITLE_SEPARATORS = (" | ", " – ", " — ", " - ")
+# Chrome the ministry's CMSs share (SITE_FACTS.md): share labels, the archive
+# link after a body, privacy links, footers.
+MINISTRY_BOILERPLATE = Boilerplate.of(
+    lines=("Share this page", "Paylaş", "Поделиться",
+           "Search in archive", "Arxivdə axtar", "Поиск в архиве",
+           "Privacy Policy", "Gizlilik Siyasəti", "Политика конфиденциальности"),
+    prefixes=("All rights reserved", "Bütün hüquqlar qorunur", "Все права защищены"),
+)  # fmt: skip
 
 
 class Layout:
-    """A site layout: how to find its listings, and read them and its articles.
+    """A site layout: how to find its listings, read them and its articles, and
+    the site's own rules.
 
-    Subclasses set the selectors as class attributes and may override the
-    methods where the markup needs more than a selector.
+    Subclasses set the selectors and rules as class attributes and may
+    override the methods where the markup needs more than a selector.
     """
+
+    #: The name a sites file gives this layout (``layout = "main"``).
+    name: ClassVar[str]
+    #: The ministry's own site: its copy of a statement outranks every other.
+    authoritative: ClassVar[bool] = False
+    #: What a <title> holds besides the article's title: the site's names.
+    site_names: ClassVar[tuple[str, ...]] = MINISTRY_NAMES
+    #: Chrome that must never reach a body.
+    boilerplate: ClassVar[Boilerplate] = Boilerplate()
+    #: A path rule of URL identity beyond crawler.urls's: (pattern, replacement).
+    identity_rule: ClassVar[tuple[re.Pattern[str], str] | None] = None
+    #: The slug un-numbered releases share across languages, as a path pattern
+    #: with a ``slug`` group; None: the layout's releases share none.
+    release_slug: ClassVar[re.Pattern[str] | None] = None
 
     #: Path of listing page N of a language; {lang} and {page} are filled in.
     listing_path: ClassVar[str] = "/{lang}/news?page={page}"
@@ -31,6 +76,30 @@ class Layout:
     listing_title: ClassVar[tuple[str, ...]] = ()
     listing_date: ClassVar[tuple[str, ...]] = ()
     listing_category: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def canonical_url(cls, url: str) -> str:
+        """The identity of a URL of this site, for comparing, never for fetching."""
+        return canonical_url(url, cls.identity_rule)
+
+    @classmethod
+    def release_key(cls, doc_number: str | None, url: str) -> str | None:
+        """What a release's languages share: its number, else the layout's slug."""
+        if doc_number:
+            return number_key(doc_number)
+        if cls.release_slug is not None and (match := cls.release_slug.match(urlsplit(url).path)):
+            return f"slug:{match['slug']}"
+        return None
+
+    @classmethod
+    def read_date(cls, text: str | None, lang: str) -> dt.date | None:
+        """The calendar day a date line of this site names, or None."""
+        return parse_site_date(text, lang)
+
+    @classmethod
+    def two_languages(cls, title: str, url: str) -> tuple[str, str] | None:
+        """(first, second) language of a two-language page, or None."""
+        return languages_of(title, urlsplit(url).path)
 
     @classmethod
     def listing_url(cls, base_url: str, lang: str, page: int) -> str:
@@ -114,20 +183,7 @@ def scope(node: etree._Element, queries: tuple[str, ...]) -> etree._Element:
     return node
 
 
-# What a <title> holds besides the article's title: the sites' own names.
-SITE_NAME_PATTERNS = (
-    "ministry of foreign affairs of the republic of azerbaijan",
-    "azərbaycan respublikası xarici i̇şlər nazirliyi",
-    "azərbaycan respublikası xarici işlər nazirliyi",
-    "министерство иностранных дел азербайджанской республики",
-    "embassy of the republic of azerbaijan",
-    "consulate general of the republic of azerbaijan",
-    "permanent mission of the republic of azerbaijan",
-)
-TITLE_SEPARATORS = (" | ", " – ", " — ", " - ")
-
-
-def title_from_page_title(page_title: str | None) -> str | None:
+def title_from_page_title(page_title: str | None, site_names: tuple[str, ...]) -> str | None:
     """``"Title | Ministry of ..."`` -> ``"Title"``; a bare site name -> None."""
     if not page_title:
         return None
@@ -136,16 +192,19 @@ def title_from_page_title(page_title: str | None) -> str | None:
         if separator in page_title:
             parts = page_title.split(separator)
             break
-    kept = [part for part in parts if not part.strip().casefold().startswith(SITE_NAME_PATTERNS)]
+    kept = [part for part in parts if not part.strip().casefold().startswith(site_names)]
     return clean_text(" | ".join(kept)) or None
 
 
 def article_title(
-    page: etree._Element, article: etree._Element, heading_queries: tuple[str, ...]
+    page: etree._Element,
+    article: etree._Element,
+    heading_queries: tuple[str, ...],
+    site_names: tuple[str, ...],
 ) -> str | None:
     """The article's heading; failing that og:title; failing that <title> less the site."""
     return (
         first_of(article, heading_queries)
         or first_of(page, ('meta[property="og:title"]::attr(content)',))
-        or title_from_page_title(first_text(select(page, "title")))
+        or title_from_page_title(first_text(select(page, "title")), site_names)
     )

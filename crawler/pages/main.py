@@ -1,22 +1,43 @@
 """https://mfa.gov.az: the ministry's main site.
 
 Documented (SITE_FACTS.md): listing items, their title/category/date markup,
-the body container. Guessed (no public copy shows them): the article's
-heading and category-and-date line, hence the fallbacks.
+the body container, the boilerplate, URL shapes. Guessed (no public copy shows
+them): the article's heading and category-and-date line, hence the fallbacks.
 """
 
 from __future__ import annotations
 
+import re
+
 from parsel import Selector
 
 from crawler.items import ArticleFields
+from crawler.normalize.body import Boilerplate
 from crawler.normalize.dates import find_date_text
 from crawler.normalize.text import clean_text
-from crawler.pages.base import Layout, article_title, first_of, inner_html, scope
+from crawler.pages.base import (
+    MINISTRY_BOILERPLATE,
+    Layout,
+    article_title,
+    first_of,
+    inner_html,
+    scope,
+)
 
 
 class MainSiteV1(Layout):
     """The layout of mfa.gov.az as public copies show it from 2019 on."""
+
+    name = "main"
+    authoritative = True  # the ministry's own site: its copy is the primary one
+    boilerplate = MINISTRY_BOILERPLATE | Boilerplate.of(
+        lines=("news banner image Desktop", "news banner image Mobile")
+    )
+    # A numbered release's slug is decoration: /en/news/no43820-head-of-the-press-service
+    # is /en/news/no43820 (SITE_FACTS.md).
+    identity_rule = (re.compile(r"^(/(?:az|en|ru)/news/no\d{5})-[^/]+$"), r"\1")
+    # An un-numbered release's slug is shared by its pages in every language.
+    release_slug = re.compile(r"^/(?:az|en|ru)/news/(?P<slug>[^/?#]+)$")
 
     # Listing: news (/{lang}/news) and category (/{lang}/category/...) pages.
     listing_items = (
@@ -60,7 +81,7 @@ class MainSiteV1(Layout):
             if not category:
                 category = clean_text(info_line.replace(date_text or "", "")) or None
         return ArticleFields(
-            title=article_title(page, article, cls.article_heading),
+            title=article_title(page, article, cls.article_heading, cls.site_names),
             date_text=date_text,
             category=category,
             body_html=inner_html(article, cls.article_body),

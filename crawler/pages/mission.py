@@ -12,11 +12,29 @@ from parsel import Selector
 
 from crawler.items import ArticleFields
 from crawler.normalize.dates import find_date_text
-from crawler.pages.base import Layout, article_title, first_of, first_text, inner_html, scope
+from crawler.pages.base import (
+    MINISTRY_BOILERPLATE,
+    MINISTRY_NAMES,
+    Layout,
+    article_title,
+    first_of,
+    first_text,
+    inner_html,
+    scope,
+)
 
 
 class MissionSiteV1(Layout):
     """The mission sites' CMS, as the replica imagines it."""
+
+    name = "mission"
+    site_names = (
+        *MINISTRY_NAMES,
+        "embassy of the republic of azerbaijan",
+        "consulate general of the republic of azerbaijan",
+        "permanent mission of the republic of azerbaijan",
+    )
+    boilerplate = MINISTRY_BOILERPLATE  # a sibling of the main site's CMS
 
     listing_items = ("div.news-list a.news-list__item",)
     listing_title = (".news-list__title",)
@@ -38,7 +56,7 @@ class MissionSiteV1(Layout):
             text = first_text([article])
             date_text = find_date_text(text) if text else None
         return ArticleFields(
-            title=article_title(page, article, cls.article_heading),
+            title=article_title(page, article, cls.article_heading, cls.site_names),
             date_text=date_text,
             category=None,  # mission pages show none
             body_html=inner_html(article, cls.article_body),

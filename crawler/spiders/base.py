@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import scrapy
@@ -10,11 +11,53 @@ from scrapy.crawler import Crawler
 
 from crawler.exceptions import ConfigError
 from crawler.settings import MFA_RECHECK_DAYS
-from crawler.sites import SitesConfig, load_sites, parse_languages
+from crawler.sites import Site, SitesConfig, load_sites, parse_languages
+from crawler.walk import CrawlPlan
 
 
 def _flag(value: str | bool | None) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _whole_number(name: str, value: str | int | None, minimum: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+    if number < minimum:
+        raise ConfigError(
+            f"{name} must be at least {minimum}" if minimum else f"{name} must be 0 or more"
+        )
+    return number
+
+
+def _date(name: str, value: str | dt.date | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """What a crawl was asked to do: the spider's arguments, parsed and checked."""
+
+    sites: SitesConfig
+    max_pages: int | None = None
+    full: bool = False
+    since: dt.date | None = None
+    recheck_days: int = MFA_RECHECK_DAYS
+    retry_rejects: bool = False
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.full else "incremental"
+
+    def listings(self) -> list[tuple[Site, str]]:
+        """Every (site, language) listing to walk, in the sites file's order."""
+        return [(site, lang) for site in self.sites.sites for lang in site.languages]
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -48,7 +91,14 @@ class ArchiveSpider(scrapy.Spider):
 
     The sites file's [crawl] table (download_delay, autothrottle,
     retry_backoff) overrides the politeness settings for this crawl.
+
+    The arguments become ``options`` (CrawlOptions); the crawl-run extension
+    (crawler.run.ArchiveRun) turns them and the archive's state into ``plan``
+    (CrawlPlan) when the spider opens. Without the extension (``scrapy
+    parse``), the plan is a first crawl's.
     """
+
+    plan: CrawlPlan
 
     def __init__(
         self,
@@ -66,28 +116,20 @@ class ArchiveSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         names = [name.strip() for name in (site or "").split(",") if name.strip()]
         languages = parse_languages(lang) if lang else ()
-        self.sites: SitesConfig = load_sites(sites_file).select(names, languages)
-        if not self.sites.sites:
+        sites = load_sites(sites_file).select(names, languages)
+        if not sites.sites:
             raise ConfigError("no site left to crawl with these --site and --lang choices")
-        try:
-            self.max_pages = int(max_pages) if max_pages not in (None, "") else None
-        except ValueError as exc:
-            raise ConfigError(f"max_pages must be a whole number, got {max_pages!r}") from exc
-        if self.max_pages is not None and self.max_pages < 1:
-            raise ConfigError("max_pages must be at least 1")
-        self.full = _flag(full)
-        self.mode = "full" if self.full else "incremental"
-        self.retry_rejects = _flag(retry_rejects)
-        try:
-            self.since = dt.date.fromisoformat(str(since)) if since else None
-        except ValueError as exc:
-            raise ConfigError(f"since must be a date (YYYY-MM-DD), got {since!r}") from exc
-        try:
-            self.recheck_days = int(recheck_days if recheck_days is not None else MFA_RECHECK_DAYS)
-        except ValueError as exc:
-            raise ConfigError(f"recheck_days must be a whole number, got {recheck_days!r}") from exc
-        if self.recheck_days < 0:
-            raise ConfigError("recheck_days must be 0 or more")
+        recheck = _whole_number("recheck_days", recheck_days, minimum=0)
+        self.options = CrawlOptions(
+            sites=sites,
+            max_pages=_whole_number("max_pages", max_pages, minimum=1),
+            full=_flag(full),
+            since=_date("since", since),
+            recheck_days=MFA_RECHECK_DAYS if recheck is None else recheck,
+            retry_rejects=_flag(retry_rejects),
+        )
+        self.plan = CrawlPlan(self.options.listings(), since=self.options.since,
+                              max_pages=self.options.max_pages)  # fmt: skip
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
@@ -98,6 +140,6 @@ class ArchiveSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Settings are still open here (Crawler.crawl applies them after
         # creating the spider), so the sites file's politeness takes effect.
-        for name, value in spider.sites.politeness.settings().items():
+        for name, value in spider.options.sites.politeness.settings().items():
             crawler.settings.set(name, value, priority="spider")
         return spider

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.urls import canonical_url
+from storage.migrations.frozen_urls import canonical_url
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -1,4 +1,7 @@
-"""URL identity: which spellings of a URL are one URL."""
+"""URL identity: which spellings of a URL are one URL, on any site.
+
+A layout adds its own site's rules on top (crawler.pages.base.Layout.canonical_url).
+"""
 
 from __future__ import annotations
 
@@ -30,21 +33,16 @@ def strip_tracking(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
-# The main site's own rule: a numbered release's slug is decoration,
-# /en/news/no43820-head-of-the-press-service is /en/news/no43820 (SITE_FACTS.md).
-_MAIN_RELEASE_SLUG = re.compile(r"^(/(?:az|en|ru)/news/no\d{5})-[^/]+$")
-
-
-def canonical_url(url: str, layout: str | None = None) -> str:
+def canonical_url(url: str, path_rule: tuple[re.Pattern[str], str] | None = None) -> str:
     """The identity of a URL, for comparing, never for fetching: scheme, ``www.``,
     host case, default port, trailing slash, fragment, tracking parameters and
-    the order of the query do not make another URL; nor, on a site of the main
-    layout, a numbered release's slug."""
+    the order of the query do not make another URL; nor what a site's path
+    rule, (pattern, replacement), folds (crawler.pages.base.Layout.identity_rule)."""
     parts = urlsplit(canonicalize_url(strip_tracking(url), keep_fragments=False))
     host = (parts.hostname or "").removeprefix("www.")
     port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = parts.path.rstrip("/") or "/"
-    if layout == "main":
-        path = _MAIN_RELEASE_SLUG.sub(r"\1", path)
+    if path_rule is not None:
+        path = path_rule[0].sub(path_rule[1], path)
     return urlunsplit(("https", netloc, path, parts.query, ""))

@@ -1,0 +1,148 @@
+"""The listing walk's rules, case by case, without Scrapy or a server (crawler.walk)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crawler.items import ListingEntry
+from crawler.pages.main import MainSiteV1
+from crawler.sites import Site
+from crawler.walk import CrawlPlan, ListingWalk
+from storage.state import CrawlState
+
+BASE = "https://mfa.gov.az/en/news/"
+
+
+def entries(*numbers: int, day: dt.date = dt.date(2025, 5, 1)) -> list[ListingEntry]:
+    return [ListingEntry(f"{BASE}no{n:03d}25-x", date_text=f"{day:%d %B %Y}") for n in numbers]
+
+
+def identities(*numbers: int) -> frozenset[str]:
+    return frozenset(MainSiteV1.canonical_url(f"{BASE}no{n:03d}25") for n in numbers)
+
+
+def walk(**state) -> ListingWalk:
+    return ListingWalk("main", "en", MainSiteV1.canonical_url, MainSiteV1.read_date, **state)
+
+
+def urls(verdict) -> list[int]:
+    return [int(entry.url.removeprefix(f"{BASE}no")[:3]) for entry in verdict.articles]
+
+
+def test_a_first_crawl_requests_every_link_and_reads_to_an_empty_page():
+    listing = walk()
+    first = listing.read(1, 1, entries(1, 2, 3))
+    assert (urls(first), first.next_page) == ([1, 2, 3], 2)
+    second = listing.read(2, 2, entries(4, 5))
+    assert (urls(second), second.next_page) == ([4, 5], 3)
+    last = listing.read(3, 3, [])
+    assert (last.next_page, last.end, last.alarm) == (None, "has no items: end of listing", False)
+    assert listing.outcome is True
+
+
+def test_a_404_past_the_last_page_ends_the_walk_as_read():
+    listing = walk()
+    listing.read(1, 1, entries(1))
+    assert listing.not_found().next_page is None
+    assert listing.outcome is True
+
+
+def test_a_page_past_the_last_that_redirects_to_page_1_ends_the_walk():
+    listing = walk()
+    listing.read(1, 1, entries(1, 2))
+    back = listing.read(2, 1, entries(1, 2))  # asked for page 2, shown page 1
+    assert (back.articles, back.next_page) == ([], None)
+    assert back.end == "leads back to page 1: end of listing"
+    assert listing.outcome is True
+
+
+def test_a_page_repeating_an_earlier_one_ends_the_walk():
+    listing = walk()
+    listing.read(1, 1, entries(1, 2))
+    again = listing.read(2, 2, entries(2, 1))
+    assert (again.articles, again.next_page) == ([], None)
+    assert listing.outcome is True
+
+
+def test_an_empty_first_page_is_an_alarm_and_not_a_walked_listing():
+    listing = walk()
+    verdict = listing.read(1, 1, [])
+    assert (verdict.next_page, verdict.alarm) == (None, True)
+    assert listing.first_page_empty and listing.outcome is False
+
+
+def test_a_refresh_with_nothing_new_reads_two_pages_and_requests_nothing():
+    listing = walk(known=identities(1, 2, 3, 4), walked=True)
+    first = listing.read(1, 1, entries(1, 2))
+    assert (urls(first), first.next_page) == ([], 2)
+    overlap = listing.read(2, 2, entries(3, 4))
+    assert (urls(overlap), overlap.next_page) == ([], None)
+    assert overlap.end == "was the overlap page: caught up with earlier crawls"
+    assert listing.outcome is True and listing.known_skipped == 4
+
+
+def test_new_items_straddling_a_page_are_all_requested_then_the_walk_stops():
+    listing = walk(known=identities(3, 4, 5, 6), walked=True)
+    first = listing.read(1, 1, entries(10, 11))
+    assert (urls(first), first.next_page) == ([10, 11], 2)
+    straddling = listing.read(2, 2, entries(12, 3))  # the last new item, then known ones
+    assert (urls(straddling), straddling.next_page) == ([12], 3)
+    overlap = listing.read(3, 3, entries(4, 5))
+    assert (urls(overlap), overlap.next_page) == ([], None)
+    assert listing.outcome is True
+
+
+def test_a_listing_not_walked_before_is_read_whole_even_when_all_known():
+    listing = walk(known=identities(1, 2, 3, 4))  # e.g. a failed download since
+    assert listing.read(1, 1, entries(1, 2)).next_page == 2
+    assert listing.read(2, 2, entries(3, 4)).next_page == 3
+
+
+def test_recently_published_known_links_are_requested_again():
+    listing = walk(known=identities(1, 2), recheck=identities(2), walked=True)
+    assert urls(listing.read(1, 1, entries(1, 2))) == [2]
+
+
+def test_a_failed_page_leaves_the_listing_untrusted_whatever_follows():
+    listing = walk()
+    listing.read(1, 1, entries(1))
+    listing.failed()
+    listing.read(3, 3, [])  # a later page of the walk ends it as read
+    assert listing.outcome is False and listing.failed_pages == 1
+
+
+def test_since_skips_older_links_and_stops_at_a_page_all_older():
+    listing = walk(since=dt.date(2025, 5, 1))
+    new = listing.read(
+        1, 1, entries(1, day=dt.date(2025, 5, 2)) + entries(2, day=dt.date(2025, 4, 30))
+    )
+    assert (urls(new), new.next_page) == ([1], 2)
+    old = listing.read(2, 2, entries(3, 4, day=dt.date(2025, 4, 1)))
+    assert (old.articles, old.next_page) == ([], None)
+    assert listing.outcome is None  # cut short on purpose: not trusted as walked
+
+
+def test_an_unreadable_listing_date_is_not_older_than_since():
+    listing = walk(since=dt.date(2025, 5, 1))
+    undated = [ListingEntry(f"{BASE}no00125-x", date_text="yesterday")]
+    assert urls(listing.read(1, 1, undated)) == [1]
+
+
+def test_max_pages_stops_the_walk_without_trusting_it():
+    listing = walk(max_pages=2)
+    assert listing.read(1, 1, entries(1)).next_page == 2
+    assert listing.read(2, 2, entries(2)).next_page is None
+    assert listing.outcome is None
+
+
+def test_a_plan_has_a_walk_per_site_and_language_and_reports_what_ended():
+    main = Site("main", "https://mfa.gov.az", "main", ("az", "en"))
+    state = CrawlState(known=identities(1), walked=frozenset({("main", "en")}))
+    plan = CrawlPlan([(main, "az"), (main, "en")], state, max_pages=5)
+    assert set(plan.walks) == {("main", "az"), ("main", "en")}
+    assert plan.walk("main", "en").walked and not plan.walk("main", "az").walked
+    assert plan.walk("main", "az").max_pages == 5
+    plan.walk("main", "az").not_found()
+    plan.walk("main", "en").failed()
+    assert plan.outcomes() == {("main", "az"): True, ("main", "en"): False}
+    assert plan.failed_pages == 1 and not plan.first_page_empty
