@@ -43,6 +43,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/dedup_lookup.py
 	$(BIN)/python bench/refresh_cost.py
 	$(BIN)/python bench/archive_scale.py
+	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/reparse.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -45,7 +45,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import Engine, create_engine, insert, select
 from sqlalchemy.pool import NullPool
 
 from crawler.pages.main import MainSiteV1
@@ -162,9 +162,8 @@ def percentile(times: list[float], share: float) -> float:
     return sorted(times)[min(len(times) - 1, int(len(times) * share))]
 
 
-def time_search(url: str) -> dict[str, float]:
-    engine = make_engine(url)
-    asked = queries(random.Random(11))
+def time_queries(engine: Engine, asked: list[str]) -> list[float]:
+    """Milliseconds each query's first page of hits takes, caches warm."""
     for query in asked[:10]:
         search(engine, query, limit=10)  # warm the caches, as a running service has them
     times = []
@@ -172,6 +171,12 @@ def time_search(url: str) -> dict[str, float]:
         start = time.perf_counter()
         search(engine, query, limit=10)
         times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def time_search(url: str) -> dict[str, float]:
+    engine = make_engine(url)
+    times = time_queries(engine, queries(random.Random(11)))
     lookups = []
     with engine.connect() as connection:
         for n in range(1, 201):

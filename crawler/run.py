@@ -1,6 +1,6 @@
 """The crawl's run in the archive, from its lock to its summary line.
 
-``ArchiveRun`` is a Scrapy extension. When the spider opens it opens the
+``ArchiveRun`` is a Scrapy extension. When the spider starts it opens the
 archive (migrating it), takes its crawl lock, starts the run record, loads
 what earlier crawls left and hands the spider its CrawlPlan; when the spider
 closes it records which listings were read to the end, decides the run's
@@ -13,17 +13,17 @@ about the run as a whole is here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.spiders.base import ArchiveSpider, CrawlOptions
-from crawler.walk import CrawlPlan
+from crawler.pages import LAYOUTS
+from crawler.walk import CrawlOptions, CrawlPlan
 from storage import lock
 from storage.archive import Archive
 from storage.engine import make_engine
@@ -56,11 +56,12 @@ def run_status(
     archive_error: str | None = None,
     first_page_empty: bool = False,
     layout_broken: bool = False,
+    unreachable: bool = False,
 ) -> str:
     """The status of a run that closed for ``reason`` (Scrapy's close reason)."""
     if reason == "shutdown":  # Ctrl-C or SIGTERM: what was fetched is kept
         return "interrupted"
-    if reason != "finished" or archive_error or first_page_empty or layout_broken:
+    if reason != "finished" or archive_error or first_page_empty or layout_broken or unreachable:
         return "failed"
     if counts.rejects or counts.errors:
         return "partial"
@@ -86,7 +87,6 @@ class ArchiveRun:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveRun:
         extension = cls(crawler)
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
@@ -97,27 +97,37 @@ class ArchiveRun:
 
     # -- opening -----------------------------------------------------------------
 
-    def spider_opened(self, spider: Spider) -> None:
-        if not isinstance(spider, ArchiveSpider):
-            return
-        options = spider.options
+    def begin(self, options: CrawlOptions) -> CrawlPlan | None:
+        """Start the run, when the spider's start asks for its plan: open the
+        archive, take its lock, start the run record, load what earlier crawls
+        left. None if another crawl holds the lock (the spider then closes,
+        reason "archive_locked"). Scrapy's `parse` and `check` commands replace
+        the spider's start, and so never touch the archive."""
         engine = make_engine(self.crawler.settings.get("MFA_ARCHIVE_DB"))
-        upgrade(engine)
         try:
-            lock.acquire(engine)
+            lock.acquire(engine)  # before migrating: never under a running crawl
         except ArchiveLockedError as exc:
             logger.error("%s", exc)
             self.locked = str(exc)
             engine.dispose()
-            raise CloseSpider("archive_locked") from exc
-        # Search indexing (PostgreSQL) beside the writes, on another server process.
-        self.archive = Archive(engine, index_in_background=True)
-        self.run_id = start_run(engine, options.sites.names, options.sites.languages, options.mode)
-        self.plan = self._plan(options)
-        # Until this crawl finishes, no listing counts as read to the end: a
-        # crawl killed midway leaves the next one to read them whole.
-        record_listings(engine, self.run_id, dict.fromkeys(self.plan.walks, False))
-        spider.plan = self.plan
+            self._close("archive_locked")
+            return None
+        try:
+            upgrade(engine)
+            # Search indexing (PostgreSQL) beside the writes, on another server process.
+            self.archive = Archive(engine, index_in_background=True)
+            self.run_id = start_run(engine, options.sites.names, options.sites.languages,
+                                    options.mode)  # fmt: skip
+            self.plan = self._plan(options)
+            # Until this crawl finishes, no listing counts as read to the end: a
+            # crawl killed midway leaves the next one to read them whole.
+            record_listings(engine, self.run_id, dict.fromkeys(self.plan.walks, False))
+        except BaseException:
+            self.archive = None  # nothing to finish: the lock goes at once
+            lock.release(engine)
+            engine.dispose()
+            raise
+        return self.plan
 
     def _plan(self, options: CrawlOptions) -> CrawlPlan:
         assert self.archive is not None
@@ -144,45 +154,79 @@ class ArchiveRun:
         stop rather than fetch pages that cannot be kept."""
         logger.error("%s: %s", what, error)
         self.archive_error = self.archive_error or error
+        self._close("archive_error")
+
+    def _close(self, reason: str) -> None:
         engine = self.crawler.engine
         if engine is not None and engine.running:
-            deferred_from_coro(engine.close_spider_async(reason="archive_error"))
+            deferred_from_coro(engine.close_spider_async(reason=reason))
 
     # -- closing -------------------------------------------------------------------
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None or self.plan is None:
             return
+        engine = self.archive.engine
+        try:
+            self._finish(reason)
+        finally:
+            # Whatever failed above (a full disk), the next crawl must not find
+            # the archive locked: the run is then found "running" and marked killed.
+            with contextlib.suppress(Exception):
+                self.archive.close()
+            lock.release(engine)
+            engine.dispose()
+
+    def _finish(self, reason: str) -> None:
+        """The run's end: its status, its listings, its counts, its record."""
+        assert self.archive is not None and self.run_id is not None and self.plan is not None
         stats = self.crawler.stats
         assert stats is not None
         self.counts.pages_fetched = stats.get_value("response_received_count", 0)
-        self.counts.errors += self.plan.failed_pages
         self.counts.errors += stats.get_value("spider_exceptions/count", 0)
-        broken = layout_broken(self.articles_read, self.articles_unreadable)
-        if broken:
-            logger.error("%d of %d articles could not be read: has the layout changed?",
-                         self.articles_unreadable, self.articles_read)  # fmt: skip
         self.archive.optimize()  # waits for the search index
-        if failure := self.archive.index_failure():
-            error, unindexed = failure
+        if index_failure := self.archive.index_failure():
+            error, unindexed = index_failure
             self.index_error = (
                 f"search indexing failed ({error}): {unindexed} stored documents are not "
                 "searchable until the next crawl indexes them"
             )
-            logger.error("%s", self.index_error)
+        unreachable = self.plan.unreachable()
+        broken = layout_broken(self.articles_read, self.articles_unreadable)
+        # What failed, in the words the summary line and the run's record carry.
+        causes = [
+            *(f"{site} unreachable ({why})" for site, why in unreachable.items()),
+            *(["a listing's first page showed no items: has the layout changed?"]
+              if self.plan.first_page_empty else []),
+            *([f"{self.articles_unreadable} of {self.articles_read} articles could not be "
+               "read: has the layout changed?"] if broken else []),
+            *([f"the archive stopped taking writes ({self.archive_error})"]
+              if self.archive_error else []),
+            *([self.index_error] if self.index_error else []),
+        ]  # fmt: skip
+        for cause in causes:
+            logger.error("%s", cause)
         status = run_status(
             reason,
             self.counts,
             archive_error=self.archive_error or self.index_error,
             first_page_empty=self.plan.first_page_empty,
             layout_broken=broken,
+            unreachable=bool(unreachable),
         )
         engine = self.archive.engine
         outcomes = self.plan.outcomes()
         if reason == "finished" and not self.archive_error and outcomes:
             # Only now, every document stored: which listings were read to the end.
             record_listings(engine, self.run_id, outcomes)
-        finish_run(engine, self.run_id, status, self.counts)
+        if not self.archive_error:
+            # A listing page read now is no longer a failed one.
+            layout_of = {site.name: LAYOUTS[site.layout] for site in self.plan.sites.values()}
+            self.archive.clear_rejects(
+                layout_of[walk.site].canonical_url(url)
+                for walk, url in self.plan.listing_pages_read()
+            )
+        failure = "; ".join(causes) if status == "failed" else None
+        finish_run(engine, self.run_id, status, self.counts, failure)
         self.archive.close()
         self.record = get_run(engine, self.run_id)  # what the summary line says
-        lock.release(engine)

@@ -38,8 +38,19 @@ MFA_WRITE_INTERVAL = 2.0
 # Allocations between two runs of the youngest-generation garbage collector
 # during a crawl (Python's default: 700); 0 leaves Python's default.
 MFA_GC_THRESHOLD = 20000
+# `scrapy crawl press -O feed.jsonl` writes each page's document (crawler/feeds.py);
+# rejects too when true.
+MFA_FEED_REJECTS = False
 # Seconds between two progress lines on stderr; 0 for none.
 MFA_PROGRESS_INTERVAL = 10.0
+# Captures: every response kept in WARC files (crawler.capture, crawler.warc).
+# False (--no-warc): none. The directory: None is $MFA_WARC_DIR, else beside a
+# SQLite archive (data/warc/ for data/archive.db, data/NAME.warc/ for
+# data/NAME.db), else data/warc-DATABASE/ (crawler.warc.warc_dir_for).
+MFA_WARC_ENABLED = True
+MFA_WARC_DIR = None
+# A new WARC file once one reaches this size (ISO 28500's annex: 1 GB).
+MFA_WARC_MAX_BYTES = 1_000_000_000
 
 # -- politeness -------------------------------------------------------------------
 
@@ -62,11 +73,26 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # default 1.0, kept: one request in fligh
 
 # Default: 180. A ministry page that takes 30 s is down; retry it later.
 DOWNLOAD_TIMEOUT = 30
+# Default: 1 GiB and 32 MiB. A press page is some 60 KB; 4 MB is 60 of them.
+# A larger response (or one that would grow past it when decompressed: Scrapy
+# stops a gzip bomb there) is cut off and recorded as a too_large reject,
+# rather than parsed in memory.
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
 # Default: 2. Three retries, spaced by MFA_RETRY_BACKOFF.
 RETRY_TIMES = 3
 # Default: [500, 502, 503, 504, 522, 524, 408, 429], kept.
 
 DOWNLOADER_MIDDLEWARES = {
+    # Redirects (HTTP and meta refresh) stay on the site's own host and never
+    # loop (the page becomes a reject that says why), in Scrapy's middlewares' place.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.SiteRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.SiteMetaRefreshMiddleware": 580,
+    # Next to the downloader, before decompression (590), redirects (600) and
+    # retries (550): keeps every response as the server sent it (WARC).
+    "crawler.capture.CaptureMiddleware": 890,
     # Just before the downloader: waits before sending a retried request.
     "crawler.middlewares.RetryBackoffMiddleware": 950,
 }
@@ -81,6 +107,10 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 100,  # page object and normalizers
     "crawler.pipelines.ArchivePipeline": 900,
 }
+
+# Default: {}. `scrapy check press` sends each callback's contract to a site of
+# the sites file: `@site main en` (crawler/contracts.py).
+SPIDER_CONTRACTS = {"crawler.contracts.SiteContract": 10}
 
 # Default: True. A crawl from cron needs no HTTP control server listening on a port.
 REMOTE_CONTROL_ENABLED = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,9 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.exceptions import ConfigError
+from crawler.normalize.dates import known_languages
 from crawler.pages import LAYOUTS
 
-LANGUAGES = ("az", "en", "ru")
 DEFAULT_SITES_FILE = Path(str(files("crawler") / "sites.toml"))
 
 
@@ -23,6 +25,25 @@ class Site:
     base_url: str  # scheme://host[:port], no trailing slash
     layout: str
     languages: tuple[str, ...]
+    # The ministry's own site: its copy of a statement outranks every other.
+    # Default: what the layout says (the main CMS is the ministry's).
+    authoritative: bool = False
+
+    def serves(self, url: str) -> bool:
+        """Whether url is on this site: its host (or its ``www.`` alias) and port.
+        A page from anywhere else is never fetched as this site's."""
+        return _host(url) == _host(self.base_url)
+
+
+def _host(url: str) -> tuple[str, int | None]:
+    """(host without ``www.``, port or None for the scheme's default), lowercase."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: no site's
+        return ("", -1)
+    host = (parts.hostname or "").removeprefix("www.")
+    return host, None if port == {"http": 80, "https": 443}.get(parts.scheme) else port
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,7 @@ class CrawlPoliteness:
     download_delay: float | None = None
     autothrottle: bool | None = None
     retry_backoff: float | None = None
+    download_timeout: float | None = None
 
     def settings(self) -> dict[str, float | bool]:
         """The Scrapy settings this table overrides."""
@@ -42,6 +64,7 @@ class CrawlPoliteness:
             "DOWNLOAD_DELAY": self.download_delay,
             "AUTOTHROTTLE_ENABLED": self.autothrottle,
             "MFA_RETRY_BACKOFF": self.retry_backoff,
+            "DOWNLOAD_TIMEOUT": self.download_timeout,
         }
         return {name: value for name, value in values.items() if value is not None}
 
@@ -70,30 +93,59 @@ class SitesConfig:
             raise ConfigError(
                 f"unknown site {unknown[0]!r} (the sites file lists: {', '.join(sorted(known))})"
             )
+        named = [site for site in self.sites if not names or site.name in names]
+        offered = {lang for site in named for lang in site.languages}
+        absent = [lang for lang in languages if lang not in offered]
+        if absent:
+            raise ConfigError(
+                f"language {absent[0]!r} is not among the sites' languages "
+                f"(they have: {', '.join(sorted(offered))})"
+            )
         chosen = []
-        for site in self.sites:
-            if names and site.name not in names:
-                continue
+        for site in named:
             langs = tuple(lang for lang in site.languages if not languages or lang in languages)
             if langs:
-                chosen.append(Site(site.name, site.base_url, site.layout, langs))
+                chosen.append(dataclasses.replace(site, languages=langs))
         return SitesConfig(tuple(chosen), self.politeness, self.path)
+
+
+def check_language(lang: Any) -> str | None:
+    """Why lang is no language a site may have (None if it is one): an ISO 639-1
+    code whose dates dateparser can read (crawler.normalize.dates)."""
+    if not isinstance(lang, str) or lang not in known_languages():
+        return (
+            f"unknown language {lang!r}: languages are ISO 639-1 codes, lowercase "
+            "(az, en, ru, de, bg, ...), that dateparser knows"
+        )
+    return None
 
 
 def parse_languages(text: str) -> tuple[str, ...]:
     """``"az,en"`` -> ``("az", "en")``; an unknown language is a ConfigError."""
     langs = tuple(part.strip() for part in text.split(",") if part.strip())
     for lang in langs:
-        if lang not in LANGUAGES:
-            raise ConfigError(f"unknown language {lang!r} (choose from {', '.join(LANGUAGES)})")
+        if problem := check_language(lang):
+            raise ConfigError(problem)
     if not langs:
         raise ConfigError("--lang needs at least one language")
     return langs
 
 
+# A sites file of ~100 sites is a few KB; anything far larger is not one.
+MAX_SITES_FILE_BYTES = 1 << 20
+
+
 def load_sites(path: Path | str | None = None) -> SitesConfig:
     path = Path(path) if path else DEFAULT_SITES_FILE
     try:
+        # A FIFO or a device (/dev/zero) would block or read without end.
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"sites file {path} is not a regular file")
+        if info.st_size > MAX_SITES_FILE_BYTES:
+            raise ConfigError(
+                f"sites file {path} is larger than {MAX_SITES_FILE_BYTES // 1024} KB: not a sites file"
+            )
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read sites file {path}: {exc.strerror or exc}") from exc
@@ -127,20 +179,23 @@ def _site(entry: Any, path: Path, n: int) -> Site:
     languages = entry["languages"]
     if not isinstance(languages, list) or not languages:
         raise ConfigError(f"{where}: languages must be a non-empty list")
-    bad = [lang for lang in languages if lang not in LANGUAGES]
-    if bad:
-        raise ConfigError(f"{where}: unknown language {bad[0]!r}")
+    for lang in languages:
+        if problem := check_language(lang):
+            raise ConfigError(f"{where}: {problem}")
+    authoritative = entry.get("authoritative", LAYOUTS[entry["layout"]].authoritative)
+    if not isinstance(authoritative, bool):
+        raise ConfigError(f"{where}: authoritative must be true or false")
     base_url = f"{parts.scheme}://{parts.netloc}"
-    return Site(str(entry["name"]), base_url, entry["layout"], tuple(languages))
+    return Site(str(entry["name"]), base_url, entry["layout"], tuple(languages), authoritative)
 
 
 def _politeness(table: Any, path: Path) -> CrawlPoliteness:
     if not isinstance(table, dict):
         raise ConfigError(f"sites file {path}: [crawl] must be a table")
-    unknown = set(table) - {"download_delay", "autothrottle", "retry_backoff"}
+    unknown = set(table) - {"download_delay", "autothrottle", "retry_backoff", "download_timeout"}
     if unknown:
         raise ConfigError(f"sites file {path}: unknown [crawl] key {sorted(unknown)[0]!r}")
-    for key in ("download_delay", "retry_backoff"):
+    for key in ("download_delay", "retry_backoff", "download_timeout"):
         value = table.get(key)
         if value is not None and (not isinstance(value, int | float) or value < 0):
             raise ConfigError(f"sites file {path}: [crawl] {key} must be a number >= 0")
@@ -150,4 +205,5 @@ def _politeness(table: Any, path: Path) -> CrawlPoliteness:
         download_delay=table.get("download_delay"),
         autothrottle=table.get("autothrottle"),
         retry_backoff=table.get("retry_backoff"),
+        download_timeout=table.get("download_timeout"),
     )

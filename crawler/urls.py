@@ -33,16 +33,32 @@ def strip_tracking(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
-def canonical_url(url: str, path_rule: tuple[re.Pattern[str], str] | None = None) -> str:
+def canonical_url(
+    url: str,
+    path_rule: tuple[re.Pattern[str], str] | None = None,
+    ignored_prefixes: tuple[str, ...] = (),
+) -> str:
     """The identity of a URL, for comparing, never for fetching: scheme, ``www.``,
     host case, default port, trailing slash, fragment, tracking parameters and
-    the order of the query do not make another URL; nor what a site's path
-    rule, (pattern, replacement), folds (crawler.pages.base.Layout.identity_rule)."""
-    parts = urlsplit(canonicalize_url(strip_tracking(url), keep_fragments=False))
+    the order of the query do not make another URL; nor a path prefix the
+    site ignores (``/index.php``), nor what a site's path rule, (pattern,
+    replacement), folds (crawler.pages.base.Layout.identity_rule)."""
+    try:
+        parts = urlsplit(canonicalize_url(strip_tracking(url), keep_fragments=False))
+        port = parts.port
+    except ValueError:  # a link no browser could follow (a bad port, a broken host)
+        return url
     host = (parts.hostname or "").removeprefix("www.")
-    port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = parts.path.rstrip("/") or "/"
+    path = without_prefix(parts.path.rstrip("/") or "/", ignored_prefixes)
     if path_rule is not None:
         path = path_rule[0].sub(path_rule[1], path)
     return urlunsplit(("https", netloc, path, parts.query, ""))
+
+
+def without_prefix(path: str, prefixes: tuple[str, ...]) -> str:
+    """``/index.php/en/news/x`` -> ``/en/news/x`` for the prefix ``/index.php``."""
+    for prefix in prefixes:
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) :] or "/"
+    return path

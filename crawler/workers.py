@@ -19,6 +19,7 @@ import itertools
 import logging
 import os
 import pickle
+import signal
 import struct
 import sys
 import traceback
@@ -32,7 +33,11 @@ from crawler.items import Article, FetchedPage
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!QI")  # request id, payload length
-_OK, _DROP, _ERROR = "ok", "drop", "error"
+_OK, _DROP, _ERROR, _DIED = "ok", "drop", "error", "died"
+# A page whose worker died is sent to a new worker, up to this many tries: a
+# worker killed from outside costs no page, and a page that kills every
+# worker it meets (a crash in the parser) is rejected rather than retried forever.
+PAGE_ATTEMPTS = 3
 # A page is about 60 KB and a pipe holds 64 KB by default: the event loop had
 # to write each page in pieces as the worker read it, and the worker waited on
 # the loop for the rest. A pipe of 1 MB (Linux's default fs.pipe-max-size)
@@ -63,36 +68,57 @@ class ExtractionWorkers:
 
     async def start(self) -> None:
         for _ in range(self.size):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "crawler.workers",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            assert process.stdin is not None
-            _enlarge_pipe(process.stdin)
-            worker = _Worker(process)
-            worker.reader = asyncio.get_running_loop().create_task(self._read(worker))
-            self.workers.append(worker)
+            self.workers.append(await self._spawn())
+
+    async def _spawn(self) -> _Worker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "crawler.workers",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdin is not None
+        _enlarge_pipe(process.stdin)
+        worker = _Worker(process)
+        worker.reader = asyncio.get_running_loop().create_task(self._read(worker))
+        return worker
 
     async def extract(self, page: FetchedPage) -> Article:
         """The page's Article; raises PageRejected as extract_article does, WorkerError otherwise."""
-        alive = [worker for worker in self.workers if worker.alive]
-        if not alive:
-            raise WorkerError("every extraction worker has died")
-        worker = min(alive, key=lambda w: len(w.pending))
+        payload = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)
+        for _ in range(PAGE_ATTEMPTS):
+            status, value = await self._send(payload)
+            if status == _OK:
+                return value
+            if status == _DROP:
+                raise value  # the PageRejected the worker raised, with its kind
+            if status == _ERROR:
+                raise WorkerError(value)
+        raise WorkerError(
+            f"parse error: the extraction worker died on this page {PAGE_ATTEMPTS} times"
+        )
+
+    async def _send(self, payload: bytes) -> tuple[str, Any]:
+        """Extract one page in the least busy worker: its (status, value)."""
+        for index, worker in enumerate(self.workers):
+            if not worker.alive:  # died: a new one takes its place
+                replacement = await self._spawn()
+                if self.workers[index] is worker:
+                    self.workers[index] = replacement
+                else:  # another page replaced it meanwhile: this one is not needed
+                    await self._stop(replacement)
+        worker = min(self.workers, key=lambda w: len(w.pending))
         request_id = next(self.ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         worker.pending[request_id] = future
-        payload = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)
         stdin = worker.process.stdin
         assert stdin is not None
-        stdin.write(_HEADER.pack(request_id, len(payload)) + payload)
-        await stdin.drain()  # waits only when the pipe is full: backpressure
-        status, value = await future
-        if status == _OK:
-            return value
-        if status == _DROP:
-            raise PageRejected(value)
-        raise WorkerError(value)
+        try:
+            stdin.write(_HEADER.pack(request_id, len(payload)) + payload)
+            await stdin.drain()  # waits only when the pipe is full: backpressure
+        except (BrokenPipeError, ConnectionResetError):
+            worker.pending.pop(request_id, None)
+            worker.alive = False
+            return _DIED, None
+        return await future
 
     async def _read(self, worker: _Worker) -> None:
         stdout = worker.process.stdout
@@ -104,13 +130,14 @@ class ExtractionWorkers:
                 future = worker.pending.pop(request_id)
                 if not future.done():
                     future.set_result(result)
-        except asyncio.IncompleteReadError:
+        except (asyncio.IncompleteReadError, Exception):  # died, or its output is broken
             worker.alive = False
             if worker.pending:
-                logger.error("an extraction worker died with %d pages", len(worker.pending))
+                logger.warning("an extraction worker died with %d pages: they go to a new one",
+                               len(worker.pending))  # fmt: skip
             for future in worker.pending.values():
                 if not future.done():
-                    future.set_result((_ERROR, "the extraction worker died"))
+                    future.set_result((_DIED, None))
             worker.pending.clear()
 
     async def close(self) -> None:
@@ -118,9 +145,16 @@ class ExtractionWorkers:
             if worker.process.stdin is not None:
                 worker.process.stdin.close()
         for worker in self.workers:
-            await worker.process.wait()
-            if worker.reader is not None:
-                await worker.reader
+            await self._stop(worker)
+
+    @staticmethod
+    async def _stop(worker: _Worker) -> None:
+        """Close the worker's input (it ends when it has answered), wait for it."""
+        if worker.process.stdin is not None:
+            worker.process.stdin.close()
+        await worker.process.wait()
+        if worker.reader is not None:
+            await worker.reader
 
 
 def _enlarge_pipe(stream: asyncio.StreamWriter) -> None:
@@ -140,7 +174,7 @@ def _serve(requests: BinaryIO, responses: BinaryIO) -> None:
         try:
             result: tuple[str, Any] = (_OK, extract_article(page))
         except PageRejected as exc:
-            result = (_DROP, str(exc))
+            result = (_DROP, exc)
         except Exception as exc:  # reported to the crawl as this page's parse error
             traceback.print_exc(file=sys.stderr)
             result = (_ERROR, f"parse error: {type(exc).__name__}: {exc}")
@@ -150,6 +184,12 @@ def _serve(requests: BinaryIO, responses: BinaryIO) -> None:
 
 
 def main() -> None:
+    # Ctrl-C in a terminal and systemd's SIGTERM reach the whole process group:
+    # the crawl shuts down gracefully, and the worker finishes the pages it
+    # was given until the crawl closes its stdin. Killed, it costs no page:
+    # the crawl sends them to a new worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # Frames own stdout: anything a library prints goes to stderr instead.
     responses = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

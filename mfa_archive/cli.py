@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 
 from crawler.settings import MFA_RECHECK_DAYS as DEFAULT_RECHECK_DAYS
 from crawler.sites import load_sites, parse_languages
+from mfa_archive.output import STDOUT, check_output_path, visible, write_atomically, write_text
 from storage.engine import DATABASE_ENV, database_url, make_engine, sqlite_path
 from storage.errors import ArchiveLockedError, DatabaseError, MfaArchiveError
 from storage.lock import archive_lock
@@ -27,6 +29,8 @@ from storage.migrate import head_revision, upgrade
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from storage.history import Chunk
 
 EXIT_OK = 0  # the crawl went well
 EXIT_PARTIAL = 1  # the crawl finished, but some pages failed or were rejected
@@ -40,10 +44,11 @@ exit codes of crawl:
   {EXIT_OK}  all went well
   {EXIT_PARTIAL}  finished, but some pages failed or were rejected (see `mfa-archive rejects`)
   {EXIT_USAGE}  usage error: bad arguments, unreadable sites file, unreachable database
-  {EXIT_FAILED}  found nothing where items were expected: a listing's first page without
-     items, or most articles unreadable (the layout may have changed); or the
-     archive stopped taking writes, or could not index them for search (the
-     next crawl indexes them)
+  {EXIT_FAILED}  found nothing where items were expected: no page of a site reached at
+     all, a listing's first page without items, or most articles unreadable
+     (the layout may have changed); or the archive stopped taking writes, or
+     could not index them for search (the next crawl indexes them); or
+     mfa-archive itself failed (a bug: its traceback is printed)
   {EXIT_LOCKED}  another crawl holds the archive's lock; nothing was done
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C, SIGTERM); what was fetched is kept
 
@@ -148,7 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="request pages rejected by earlier crawls again (failed downloads always are)",
     )
     crawl.add_argument("--log-file", type=Path, metavar="PATH", help="append the full log here")
+    warc = crawl.add_mutually_exclusive_group()
+    warc.add_argument(
+        "--warc-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep every response in WARC files here (default: $MFA_WARC_DIR, else beside "
+        "a SQLite archive: data/warc for data/archive.db, data/NAME.warc for data/NAME.db; "
+        "else data/warc-DATABASE)",
+    )
+    warc.add_argument("--no-warc", action="store_true", help="keep no captures")
     crawl.add_argument("-v", "--verbose", action="store_true", help="log Scrapy's INFO lines")
+    crawl.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="for cron: standard output is the summary line only, standard error errors "
+        "only (no progress lines, no warnings); --log-file still gets the full log",
+    )
     crawl.set_defaults(handler=cmd_crawl)
 
     search = commands.add_parser(
@@ -175,7 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--db", help=db_help)
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
     export.add_argument(
-        "--out", type=Path, help="file to write (default: standard output; parquet needs a file)"
+        "--out",
+        type=Path,
+        help="file to write, replaced whole when done (default or -: standard output; "
+        "parquet needs a file)",
     )
     export.add_argument("--since", type=_date, help="only documents published on or after")
     export.add_argument("--lang", type=_languages, default=(), help="only these languages")
@@ -189,17 +214,94 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("document", metavar="DOCUMENT_ID_OR_URL")
     history.add_argument("--db", help=db_help)
     history.add_argument("--json", action="store_true", help="the versions as one JSON object")
+    history.add_argument(
+        "--words",
+        action="store_true",
+        help="show each edit word by word ([-deleted-]{+inserted+}) in the paragraphs it "
+        "touched, rather than as a diff of whole paragraphs",
+    )
     history.set_defaults(handler=cmd_history)
 
-    rejects = commands.add_parser("rejects", help="pages that did not become documents, and why")
+    rejects = commands.add_parser(
+        "rejects",
+        help="pages that did not become documents, and why",
+        description="List every listed link that is not a document, with its latest reason: "
+        "site, language, kind (invalid, http_error, robots, download_error, ...: "
+        "docs/architecture.md), reason and URL, tab-separated (the count on standard "
+        "error). A crawl that exits 1 "
+        "left some; failed downloads are retried by the next crawl, the others with "
+        "`crawl --retry-rejects`.",
+    )
     rejects.add_argument("--db", help=db_help)
     rejects.add_argument("--json", action="store_true", help="one JSON object per reject")
     rejects.set_defaults(handler=cmd_rejects)
 
-    stats = commands.add_parser("stats", help="documents by language and year, rejects, runs")
+    stats = commands.add_parser(
+        "stats",
+        help="documents by language and year, rejects, runs",
+        description="Summarize the archive: documents by language and year, sources and the "
+        "rules that merged them, documents by number of sources, releases in more than one "
+        "language, documents edited in the last run, rejects by kind, and the last five "
+        "runs' summary lines. `mfa-archive changes` lists what changed.",
+    )
     stats.add_argument("--db", help=db_help)
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
+
+    changes = commands.add_parser(
+        "changes",
+        help="documents new, edited and merged since a day, or in one crawl run",
+        description="List what changed in the archive: documents new to it, edits of "
+        "earlier documents (word by word, [-deleted-]{+inserted+}), and URLs merged into "
+        "documents as copies of the same statement. Times are when the crawls recorded "
+        "them (UTC); the default is since yesterday 00:00 UTC.",
+    )
+    changes.add_argument("--db", help=db_help)
+    since_or_run = changes.add_mutually_exclusive_group()
+    since_or_run.add_argument(
+        "--since",
+        type=_date,
+        help="recorded on or after YYYY-MM-DD, 00:00 UTC (default: yesterday)",
+    )
+    since_or_run.add_argument(
+        "--run", type=_whole_number(1), metavar="N", help="what crawl run N did (see `stats`)"
+    )
+    changes.add_argument("--lang", type=_languages, default=(), help="only these languages")
+    changes.add_argument("--json", action="store_true", help="the changes as one JSON object")
+    changes.set_defaults(handler=cmd_changes)
+
+    feed = commands.add_parser(
+        "feed",
+        help="an Atom feed of new and edited statements",
+        description="Write an Atom feed of the newest statements and edits (an edit's "
+        "entry shows the changed words), for a feed reader; `mfa-archive browse` serves "
+        "the same at /-/feed.atom.",
+    )
+    feed.add_argument("--db", help=db_help)
+    feed.add_argument(
+        "--out", type=Path, metavar="FILE", help="file to write (default, or -: standard output)"
+    )
+    feed.add_argument("--lang", type=_languages, default=(), help="only these languages")
+    feed.add_argument(
+        "--limit", type=_whole_number(1), default=50, metavar="N", help="entries (default 50)"
+    )
+    feed.set_defaults(handler=cmd_feed)
+
+    browse = commands.add_parser(
+        "browse",
+        help="browse and search the archive in a web browser (Datasette)",
+        description="Serve the archive with Datasette: search (folding case, diacritics, "
+        "ə and ı), facets by language, year, category and site, each document with its "
+        "sources, translations and revisions, canned queries (recent edits, merges to "
+        "audit, rejects by reason) and the Atom feed at /-/feed.atom. A PostgreSQL "
+        "archive is copied into a temporary SQLite snapshot first. Runs until interrupted.",
+    )
+    browse.add_argument("--db", help=db_help)
+    browse.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    browse.add_argument(
+        "--port", type=_whole_number(1), default=8001, help="port (default 8001, as Datasette's)"
+    )
+    browse.set_defaults(handler=cmd_browse)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -224,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the sites file (default: data/replica-sites.toml)",
     )
     serve.set_defaults(handler=cmd_serve_fixtures)
+
+    from mfa_archive.captures import add_commands
+
+    add_commands(commands, db_help,
+                 {"date": _date, "languages": _languages, "whole_number": _whole_number})  # fmt: skip
     return parser
 
 
@@ -241,32 +348,6 @@ def open_archive(url: str | None, *, must_exist: bool) -> Engine:
     return engine
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write path via a temporary file beside it: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(descriptor)
-    try:
-        write(Path(temporary))
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomically(path: Path | None, write: Callable[[TextIO], None]) -> None:
-    """Write text to standard output, or to path atomically."""
-    if path is None:
-        write(sys.stdout)
-        return
-
-    def write_file(temporary: Path) -> None:
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            write(handle)
-
-    write_atomically(path, write_file)
-
-
 def print_json_lines(records: Iterable[dict[str, Any]], out: TextIO = sys.stdout) -> None:
     for record in records:
         out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
@@ -282,9 +363,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     languages = args.lang or ()
     load_sites(args.sites).select(args.site, languages)  # a bad choice fails here, not mid-crawl
     url = database_url(args.db)
-    engine = open_archive(url, must_exist=False)
+    engine = make_engine(url)
     try:
+        # The lock first: a second crawl must not migrate the schema under a running one.
         with archive_lock(engine):
+            upgrade(engine)
             crawler = _run_crawler(args, url, languages)
     except ArchiveLockedError as exc:
         print(f"mfa-archive: error: {exc}", file=sys.stderr)
@@ -293,8 +376,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     run = ArchiveRun.of(crawler)
     if run is None or run.record is None:
-        print("mfa-archive: error: the crawl did not start (see the log above)", file=sys.stderr)
-        print("failed: the crawl did not start")
+        what = "did not start" if run is None or run.run_id is None else "could not be finished"
+        print(f"mfa-archive: error: the crawl {what} (see the log above)", file=sys.stderr)
+        print(f"failed: the crawl {what}")
         return EXIT_FAILED
     if run.archive_error:
         print(f"mfa-archive: error: the archive stopped taking writes: {run.archive_error}",
@@ -308,6 +392,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return codes.get(run.record["status"], EXIT_FAILED)
 
 
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """A logging filter: the record's message, not its traceback."""
+    record.exc_info, record.exc_text = None, None
+    return True
+
+
 def _run_crawler(args: argparse.Namespace, url: str, languages: Sequence[str]) -> Crawler:
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -315,9 +405,17 @@ def _run_crawler(args: argparse.Namespace, url: str, languages: Sequence[str]) -
     from crawler.spiders.press import PressSpider
 
     console_level = logging.INFO if args.verbose else logging.WARNING
+    if args.quiet:  # errors only on the terminal; the log file keeps its level
+        console_level = logging.ERROR
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("MFA_ARCHIVE_DB", url, priority="cmdline")
+    if args.no_warc:
+        settings.set("MFA_WARC_ENABLED", False, priority="cmdline")
+    elif args.warc_dir:
+        settings.set("MFA_WARC_DIR", str(args.warc_dir), priority="cmdline")
+    if args.quiet:
+        settings.set("MFA_PROGRESS_INTERVAL", 0, priority="cmdline")
     if args.log_file:
         args.log_file.parent.mkdir(parents=True, exist_ok=True)
         settings.set("LOG_FILE", str(args.log_file), priority="cmdline")
@@ -326,6 +424,10 @@ def _run_crawler(args: argparse.Namespace, url: str, languages: Sequence[str]) -
     else:
         settings.set("LOG_LEVEL", logging.getLevelName(console_level), priority="cmdline")
     process = CrawlerProcess(settings)
+    if not args.verbose:
+        # A robots.txt that cannot be fetched (a site unreachable) is a failure the
+        # run reports in one line; Scrapy logs each with a traceback besides.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_without_traceback)
     if args.log_file:
         # Scrapy logs to the file only; warnings and errors still reach the
         # terminal (or the cron mail).
@@ -382,9 +484,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no documents match")
     for n, hit in enumerate(hits, start=1):
         number = f" No:{hit.doc_number}" if hit.doc_number else ""
-        print(f"{n}. [{hit.lang}] {hit.published_on}{number}  {hit.title}")
-        print(f"   {hit.url}")
-        print(f"   {hit.snippet}")
+        # Stored text may hold control characters: shown as escapes, never obeyed.
+        print(f"{n}. [{hit.lang}] {hit.published_on}{number}  {visible(hit.title)}")
+        print(f"   {visible(hit.url)}")
+        print(f"   {visible(hit.snippet)}")
     return EXIT_OK
 
 
@@ -392,41 +495,59 @@ def cmd_export(args: argparse.Namespace) -> int:
     from storage.export import write_csv, write_parquet
     from storage.reports import export_records
 
-    if args.format == "parquet" and args.out is None:
+    if args.format == "parquet" and args.out in (None, STDOUT):
         raise MfaArchiveError("--format parquet needs --out FILE")
+    if args.out not in (None, STDOUT):
+        check_output_path(args.out)  # before any work: a bad path fails at once
     engine = open_archive(args.db, must_exist=True)
     records = export_records(engine, since=args.since, languages=args.lang)
     if args.format == "parquet":
         write_atomically(args.out, lambda path: write_parquet(records, path))
     elif args.format == "csv":
-        write_text_atomically(args.out, lambda out: write_csv(records, out))
+        write_text(args.out, lambda out: write_csv(records, out))
     else:
-        write_text_atomically(args.out, lambda out: print_json_lines(records, out))
+        write_text(args.out, lambda out: print_json_lines(records, out))
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     from crawler.pages import LAYOUTS
-    from storage.history import document_history
+    from storage.history import document_history, marked
 
     engine = open_archive(args.db, must_exist=True)
     # A URL as any site's rules spell its identity: storage knows no site.
     identities = {layout.canonical_url(args.document) for layout in LAYOUTS.values()}
     history = document_history(engine, args.document, identities)
     if args.json:
-        print(json.dumps(dataclasses.asdict(history), ensure_ascii=False, indent=2, default=str))
+        record = dataclasses.asdict(history)
+        if args.words:
+            record["word_diffs"] = [
+                {"from": old.revision, "to": new.revision,
+                 "paragraphs": [_paragraph_json(p) for p in paragraphs]}
+                for old, new, paragraphs in history.word_diffs()
+            ]  # fmt: skip
+        print(json.dumps(record, ensure_ascii=False, indent=2, default=str))
         return EXIT_OK
     number = f" No:{history.doc_number}" if history.doc_number else ""
-    print(f"document {history.document_id} [{history.lang}]{number}  {history.url}")
+    print(f"document {history.document_id} [{history.lang}]{number}  {visible(history.url)}")
     for version in history.versions:
         until = (
             f"replaced {version.replaced_at:%Y-%m-%d %H:%M}" if version.replaced_at else "current"
         )
+        if version.reason:
+            until += f" ({version.reason})"
         print(f"  revision {version.revision}: archived {version.recorded_at:%Y-%m-%d %H:%M}, "
-              f"{until}  {version.title}")  # fmt: skip
+              f"{visible(until)}  {visible(version.title)}")  # fmt: skip
+    if args.words:
+        for old, new, paragraphs in history.word_diffs():
+            print()
+            print(f"revision {old.revision} -> revision {new.revision}:")
+            for paragraph in paragraphs:
+                print(f"  {visible(marked(paragraph))}")
+        return EXIT_OK
     for _, _, lines in history.diffs():
         print()
-        print("\n".join(lines))
+        print("\n".join(visible(line) for line in lines))
     return EXIT_OK
 
 
@@ -438,7 +559,9 @@ def cmd_rejects(args: argparse.Namespace) -> int:
         print_json_lines(rows)
         return EXIT_OK
     for row in rows:
-        print(f"{row['site']}\t{row['lang']}\t{row['kind']}\t{row['reason']}\t{row['url']}")
+        # a reason may quote what a server sent (a Content-Type): never obeyed
+        print(f"{row['site']}\t{row['lang']}\t{row['kind']}\t{visible(row['reason'])}\t"
+              f"{visible(row['url'])}")  # fmt: skip
     print(f"{len(rows)} rejected pages", file=sys.stderr)
     return EXIT_OK
 
@@ -456,6 +579,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"  {lang}: {sum(years.values())} ({counts})")
     rules = ", ".join(f"{rule}: {n}" for rule, n in sorted(report["sources_by_rule"].items()))
     print(f"sources: {report['sources']}; merged by rule: {rules}")
+    if fallbacks := report["fallback_sources_by_site"]:
+        sites = ", ".join(f"{site}: {n}" for site, n in fallbacks.items())
+        print(f"sources read by fallbacks (check those sites' selectors): {sites}")
     spread = ", ".join(
         f"{n} source{'s' if n != '1' else ''}: {docs}"
         for n, docs in sorted(report["documents_by_sources"].items(), key=lambda kv: int(kv[0]))
@@ -468,6 +594,107 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print("last runs:")
     for run in report["last_runs"]:
         print(f"  {run['started_at'][:19]}  {summary_line(run)}")
+    return EXIT_OK
+
+
+def _iso(value: dt.date) -> str:
+    """Dates and times in JSON: ISO 8601 (a time in UTC, with its offset)."""
+    return value.isoformat()
+
+
+def _paragraph_json(paragraph: list[Chunk]) -> dict[str, Any]:
+    """A changed paragraph in JSON: marked as text, and its chunks."""
+    from storage.history import marked
+
+    return {"marked": marked(paragraph), "chunks": [dataclasses.asdict(c) for c in paragraph]}
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from storage.changes import changes, since_day, yesterday
+    from storage.history import marked
+
+    engine = open_archive(args.db, must_exist=True)
+    if args.run is not None:
+        found = changes(engine, run_id=args.run, languages=args.lang)
+    else:
+        found = changes(engine, since=since_day(args.since or yesterday()), languages=args.lang)
+    if args.json:
+        record = dataclasses.asdict(found)
+        for edit, as_json in zip(found.edited, record["edited"], strict=True):
+            as_json["paragraphs"] = [_paragraph_json(p) for p in edit.paragraphs]
+        print(json.dumps(record, ensure_ascii=False, indent=2, default=_iso))
+        return EXIT_OK
+    span = (
+        f"in run {found.run_id}"
+        if found.run_id is not None
+        else f"since {found.since:%Y-%m-%d %H:%M} UTC"
+        if found.since
+        else "ever"
+    )
+    print(f"changes {span}: {len(found.new)} new, {len(found.edited)} edited, "
+          f"{len(found.merged)} merged")  # fmt: skip
+    if found.new:
+        print("\nnew:")
+    for new in found.new:
+        number = f" No:{new.doc_number}" if new.doc_number else ""
+        print(f"  {new.document_id} [{new.lang}] {new.published_on}{number}  {visible(new.title)}")
+        print(f"      {visible(new.url)}")
+    if found.edited:
+        print("\nedited:")
+    for edit in found.edited:
+        reason = f" ({edit.reason})" if edit.reason else ""
+        print(
+            f"  {edit.document_id} [{edit.lang}] revision {edit.old_revision} -> "
+            f"{edit.new_revision}, {edit.replaced_at:%Y-%m-%d %H:%M}{reason}  "
+            f"{visible(edit.new_title)}"
+        )
+        print(f"      {visible(edit.url)}")
+        for paragraph in edit.paragraphs:
+            print(f"      {visible(marked(paragraph))}")
+    if found.merged:
+        print("\nmerged:")
+    for merge in found.merged:
+        similarity = f" {merge.similarity:.2f}" if merge.similarity is not None else ""
+        print(f"  {merge.document_id} [{merge.lang}] {visible(merge.title)}")
+        print(f"      + {visible(merge.url)} ({merge.site}, by {merge.match_rule}{similarity})")
+    return EXIT_OK
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from mfa_archive.feed import atom_feed
+
+    engine = open_archive(args.db, must_exist=True)
+    body = atom_feed(engine, languages=args.lang, limit=args.limit)
+    if args.out is None or args.out == STDOUT:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    else:
+        write_atomically(args.out, lambda path: path.write_bytes(body))
+    return EXIT_OK
+
+
+def cmd_browse(args: argparse.Namespace) -> int:
+    from mfa_archive.browse import make_datasette, serve
+    from storage.snapshot import copy_archive
+
+    url = database_url(args.db)
+    engine = open_archive(url, must_exist=True)
+    with tempfile.TemporaryDirectory(prefix="mfa-archive-browse-") as scratch:
+        path = sqlite_path(url)
+        if path is None:  # Datasette reads SQLite only: serve a snapshot
+            path = Path(scratch) / "archive.db"
+            print(f"copying {engine.url!r} into a SQLite snapshot for Datasette ...",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            snapshot = make_engine(f"sqlite:///{path}")
+            copied = copy_archive(engine, snapshot)
+            snapshot.dispose()
+            print(f"copied {copied.get('documents', 0)} documents: the browser shows the "
+                  "archive as it was now", file=sys.stderr, flush=True)  # fmt: skip
+        engine.dispose()
+        datasette = make_datasette(path, immutable=sqlite_path(url) is None)
+        print(f"browse the archive at http://{args.host}:{args.port}/archive/documents_v "
+              "(Ctrl-C stops)", flush=True)  # fmt: skip
+        serve(datasette, args.host, args.port)
     return EXIT_OK
 
 
@@ -538,6 +765,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `mfa-archive export | head`: the reader left; not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        # A bug: its traceback for the report, and a failing exit code. Python's
+        # own 1 would read as "partial", a normal day, to cron and systemd.
+        traceback.print_exc()
+        print(f"mfa-archive: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -10,15 +10,24 @@ storage.runs' and storage.state's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, union, update
 
 from storage import search_index
+from storage.captures import store_captures
 from storage.dedup import source_rank, window
 from storage.engine import upsert
-from storage.merge import TEXT_COLUMNS, KnownSource, MergePlan, Merger, StoredDocument
+from storage.merge import (
+    REASON_EDITED,
+    REASON_REPARSE,
+    TEXT_COLUMNS,
+    KnownSource,
+    MergePlan,
+    Merger,
+    StoredDocument,
+)
 from storage.models import Document, DocumentRevision, Reject, Source
 from storage.records import DocumentRecord, Outcome, RejectRecord, content_hash
 from storage.types import utcnow
@@ -33,8 +42,19 @@ class Archive:
     for it.
     """
 
-    def __init__(self, engine: Engine, *, index_in_background: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        index_in_background: bool = False,
+        edit_reason: str = REASON_EDITED,
+    ) -> None:
         self.engine = engine
+        # Why a known copy's changed text replaces its document's (storage.merge):
+        # "edited" in a crawl, "reparse" when mfa-archive reparse reads it anew.
+        self.edit_reason = edit_reason
+        # A crawl's writes are sightings (last_seen); a reparse's are not: it saw nothing.
+        self.sighting = edit_reason != REASON_REPARSE
         self._postgres = engine.dialect.name == "postgresql"
         self._indexer = (
             search_index.BackgroundIndexer(engine)
@@ -75,23 +95,32 @@ class Archive:
         return self.store_many([record], run_id)[0]
 
     def store_many(
-        self, records: Sequence[DocumentRecord], run_id: int | None = None
+        self,
+        records: Sequence[DocumentRecord],
+        run_id: int | None = None,
+        *,
+        edit_reason: str | None = None,
     ) -> list[Outcome]:
         """Store records in one transaction: all of them or, if it fails, none.
 
         Each record is decided in order, as if stored alone (storage.merge).
         The work is a handful of statements per batch rather than per record,
-        which is what lets the crawl keep up with the downloader.
+        which is what lets the crawl keep up with the downloader. A known
+        copy's changed text becomes a revision for ``edit_reason`` (default:
+        the archive's, storage.merge's "edited" or "reparse").
         """
         now = utcnow()
         outcomes: list[Outcome] = []
         changed: list[int] = []  # documents whose text is new: to index for search
         with self.engine.begin() as connection:
             for chunk in _chunks_of_distinct_urls(records):
-                merger = load_merger(connection, chunk, now, run_id)
+                capture_ids = store_captures(connection, [r.capture for r in chunk if r.capture])
+                merger = load_merger(connection, chunk, now, run_id,
+                                     edit_reason or self.edit_reason)  # fmt: skip
+                merger.capture_ids = capture_ids
                 for record in chunk:
                     merger.decide(record, content_hash(record.title, record.body))
-                changed += _write(connection, merger, now)
+                changed += _write(connection, merger, now, sighting=self.sighting)
                 outcomes += merger.plan.outcomes
             if self._postgres and self._indexer is None:
                 search_index.index(connection, changed)
@@ -108,11 +137,21 @@ class Archive:
             "reason": reject.reason, "run_id": run_id, "first_seen": now, "last_seen": now,
         }  # fmt: skip
         with self.engine.begin() as connection:
+            captures = store_captures(connection, [reject.capture] if reject.capture else [])
+            row["capture_id"] = captures[reject.capture.record_id] if reject.capture else None
             connection.execute(
                 upsert(connection, Reject, [Reject.canonical_url],
-                       ["site", "lang", "kind", "reason", "run_id", "last_seen"]),
+                       ["site", "lang", "kind", "reason", "run_id", "last_seen", "capture_id"]),
                 row,
             )  # fmt: skip
+
+    def clear_rejects(self, canonical_urls: Iterable[str]) -> None:
+        """Forget the rejects of pages that are whole now (a listing page read again)."""
+        urls = list(canonical_urls)
+        if urls:
+            with self.engine.begin() as connection:
+                connection.execute(delete(Reject).where(_in(Reject.canonical_url, "urls")),
+                                   {"urls": urls})  # fmt: skip
 
 
 def _chunks_of_distinct_urls(records: Sequence[DocumentRecord]) -> Iterator[list[DocumentRecord]]:
@@ -160,8 +199,9 @@ _CANDIDATES = union(
     ),
 ).order_by("id")
 _SOURCE_RANKS = select(
-    Source.document_id, Source.authoritative, Source.published_on, Source.canonical_url
-).where(_in(Source.document_id, "ids"))
+    Source.document_id, Source.authoritative, Source.published_on, Source.canonical_url,
+    Source.capture_id,
+).where(_in(Source.document_id, "ids"))  # fmt: skip
 
 
 def load_merger(
@@ -169,6 +209,7 @@ def load_merger(
     records: Sequence[DocumentRecord],
     now: dt.datetime,
     run_id: int | None = None,
+    edit_reason: str = REASON_EDITED,
 ) -> Merger:
     """A Merger for records (distinct identities), with every stored document
     they could join, found by indexed keys only: their URLs' documents, their
@@ -185,9 +226,11 @@ def load_merger(
         "days": list({day for record in records for day in window(record.published_on)}),
     }).all()  # fmt: skip
     ranks: dict[int, Any] = {}
+    captures: dict[int, int | None] = {}  # the primary copy's: where the text was read
     for row in connection.execute(_SOURCE_RANKS, {"ids": [row.id for row in rows]}):
         rank = source_rank(row.authoritative, row.published_on, row.canonical_url)
-        ranks[row.document_id] = min(rank, ranks.get(row.document_id, rank))
+        if row.document_id not in ranks or rank < ranks[row.document_id]:
+            ranks[row.document_id], captures[row.document_id] = rank, row.capture_id
     candidates = [
         StoredDocument(
             id=row.id,
@@ -199,17 +242,21 @@ def load_merger(
             revision=row.revision,
             recorded_at=row.changed_at or row.first_seen,
             changed_at=row.changed_at,
+            capture_id=captures.get(row.id),
         )
         for row in rows
     ]
-    return Merger(known, candidates, now, run_id)
+    return Merger(known, candidates, now, run_id, edit_reason)
 
 
 # -- writing: a merger's plan ------------------------------------------------------
 
 
-def _write(connection: Connection, merger: Merger, now: dt.datetime) -> list[int]:
-    """Write what merger decided; the ids of documents created or whose text changed."""
+def _write(
+    connection: Connection, merger: Merger, now: dt.datetime, *, sighting: bool = True
+) -> list[int]:
+    """Write what merger decided; the ids of documents created or whose text changed.
+    Without ``sighting`` (a reparse), known documents and sources keep their last_seen."""
     plan = merger.plan
     execute = connection.execute
     if plan.new_documents:
@@ -217,7 +264,8 @@ def _write(connection: Connection, merger: Merger, now: dt.datetime) -> list[int
     if plan.sources:
         execute(
             upsert(connection, Source, [Source.canonical_url],
-                   ["title", "published_on", "content_hash", "last_seen", "last_run_id"]),
+                   ["title", "body", "authoritative", "published_on", "content_hash", "extraction",
+                    *(["last_seen"] if sighting else []), "last_run_id", "capture_id"]),
             [{**values, "document_id": doc if isinstance(doc, int) else doc.id}
              for doc, values in plan.sources],
         )  # fmt: skip
@@ -240,10 +288,12 @@ def _write(connection: Connection, merger: Merger, now: dt.datetime) -> list[int
                    [DocumentRevision.document_id, DocumentRevision.revision]),
             plan.revisions,
         )  # fmt: skip
-    if plan.seen_documents:
+    if plan.seen_documents and sighting:
         execute(update(Document).where(Document.id.in_(plan.seen_documents)).values(last_seen=now))
-    # A page that was rejected before and is whole now is no longer a reject.
-    urls = [values["canonical_url"] for _, values in plan.sources]
+    # A page that was rejected before and is whole now is no longer a reject,
+    # under its own URL or under the one listed for it (a redirect led here).
+    urls = [values[column] for _, values in plan.sources
+            for column in ("canonical_url", "listed_canonical_url") if values[column]]  # fmt: skip
     execute(delete(Reject).where(Reject.canonical_url.in_(urls)))
     return [doc.id for doc in (*plan.new_documents, *dirty) if doc.id is not None]
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.engine import sqlite_path
 from storage.errors import ArchiveLockedError, DatabaseError
@@ -60,7 +61,11 @@ def _take(engine: Engine) -> Any:
         handle.flush()
         return handle
     if engine.dialect.name == "postgresql":
-        connection = engine.connect()
+        try:
+            connection = engine.connect()
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise DatabaseError(f"cannot open the archive at {engine.url!r}: {reason}") from exc
         key = _advisory_key(engine)
         # The session says whose it is, so that a crawl it blocks can say so.
         connection.exec_driver_sql(

@@ -22,11 +22,17 @@ from storage.dedup import (
     RULE_SIMILAR,
     RULE_URL,
     Rank,
-    similarity,
+    near_duplicate,
     source_rank,
     window,
 )
 from storage.records import DocumentRecord, Outcome, number_key
+
+# Why a revision was replaced (document_revisions.reason); the other reason
+# is "primary changed: <old identity> → <new identity>".
+REASON_EDITED = "edited"
+# A text re-derived from its capture by `mfa-archive reparse` (new page objects).
+REASON_REPARSE = "reparse"
 
 # A document's text: what a copy says, what a revision keeps.
 TEXT_COLUMNS = ("title", "body", "body_html", "doc_number", "category", "published_on")
@@ -50,6 +56,7 @@ class StoredDocument:
     recorded_at: dt.datetime | None = None  # when the current text was archived
     changed_at: dt.datetime | None = None  # when it replaced an earlier text
     dirty: bool = False  # text to write back (existing documents)
+    capture_id: int | None = None  # the capture its current text was read from
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,15 @@ class Merger:
         candidates: Iterable[StoredDocument],
         now: dt.datetime,
         run_id: int | None = None,
+        edit_reason: str = REASON_EDITED,
     ) -> None:
         self.known = known
         self.now = now
         self.run_id = run_id
+        # Why a known copy's new text replaces its document's: an edit, or a reparse.
+        self.edit_reason = edit_reason
+        # The captures table's ids of the batch's captures, by WARC record id.
+        self.capture_ids: Mapping[str, int] = {}
         self.docs: dict[int, StoredDocument] = {}
         self.by_number: dict[tuple[str, str], StoredDocument] = {}
         self.by_hash: dict[tuple[str, str], StoredDocument] = {}
@@ -117,7 +129,7 @@ class Merger:
             for doc in self.by_day.get((record.lang, day), ()):
                 if record.doc_number and doc.text["doc_number"] not in (None, record.doc_number):
                     continue  # two numbered releases are two releases
-                score = similarity(record.body, doc.text["body"], cutoff=NEAR_THRESHOLD)
+                score = near_duplicate(record.body, doc.text["body"], cutoff=NEAR_THRESHOLD)
                 if score > best_score:
                     best, best_score = doc, score
         if best is not None:
@@ -134,6 +146,7 @@ class Merger:
             if doc is None:
                 doc = StoredDocument(None, text_of(record), record.lang, digest,
                                      record.release_key, rank)  # fmt: skip
+                doc.capture_id = self.capture_id(record)
                 self.plan.new_documents.append(doc)
                 self._index(doc)
                 outcome = Outcome.NEW
@@ -151,17 +164,28 @@ class Merger:
             "site": record.site, "canonical_url": url,
             "url": f"{record.url}#{record.part}" if record.part else record.url,
             "layout": record.layout, "authoritative": record.authoritative,
-            "title": record.title_as_published or record.title,
+            "title": record.title_as_published or record.title, "body": record.body,
+            "listed_canonical_url": record.listed_canonical_url,
             "published_on": record.published_on, "content_hash": digest,
-            "match_rule": rule, "similarity": score,
+            "match_rule": rule, "similarity": score, "extraction": record.extraction,
             "first_seen": self.now, "last_seen": self.now, "last_run_id": self.run_id,
+            "capture_id": self.capture_id(record),
         }  # fmt: skip
 
+    def capture_id(self, record: DocumentRecord) -> int | None:
+        """The captures row of the response record was read from, if kept."""
+        return self.capture_ids.get(record.capture.record_id) if record.capture else None
+
     def _absorb(self, doc: StoredDocument, record: DocumentRecord, digest: str, rank: Rank) -> None:
-        """A new copy of doc: the more primary copy's text is the document's."""
+        """A new copy of doc: the more primary copy's text is the document's,
+        and a stored text it replaces is kept as a revision that says why."""
         before = (dict(doc.text), doc.release_key)
         if rank < doc.rank:
+            if doc.id is not None and digest != doc.content_hash:
+                old, new = doc.rank[2], rank[2]  # the primary copies' identities
+                self._supersede(doc, f"primary changed: {old} → {new}")
             doc.text, doc.content_hash, doc.rank = text_of(record), digest, rank
+            doc.capture_id = self.capture_id(record)
             self._index(doc)
         # A copy may know what the primary did not (missions show no category).
         for name in ("category", "doc_number"):
@@ -189,18 +213,26 @@ class Merger:
             # Another copy is primary, or this copy now says what the document
             # says: the copy's new text is recorded, the document stays.
             return Outcome.UNCHANGED
-        # The ministry edited the statement: the text it replaces is kept.
+        # The ministry edited the statement (or a reparse read it anew): the
+        # text it replaces is kept.
+        self._supersede(doc, self.edit_reason)
+        doc.text, doc.content_hash, doc.rank, doc.dirty = text_of(record), digest, rank, True
+        doc.capture_id = self.capture_id(record)
+        return Outcome.UPDATED
+
+    def _supersede(self, doc: StoredDocument, reason: str) -> None:
+        """Keep doc's stored text as a revision, replaced now for reason."""
         assert doc.id is not None and doc.recorded_at is not None
         self.plan.revisions.append({
             "document_id": doc.id, "revision": doc.revision, "title": doc.text["title"],
             "body": doc.text["body"], "body_html": doc.text["body_html"],
             "content_hash": doc.content_hash, "recorded_at": doc.recorded_at,
-            "replaced_at": self.now, "replaced_in_run_id": self.run_id,
+            "replaced_at": self.now, "replaced_in_run_id": self.run_id, "reason": reason,
+            "capture_id": doc.capture_id,
         })  # fmt: skip
         doc.revision += 1
         doc.recorded_at = doc.changed_at = self.now
-        doc.text, doc.content_hash, doc.rank, doc.dirty = text_of(record), digest, rank, True
-        return Outcome.UPDATED
+        doc.dirty = True
 
     def dirty_documents(self) -> list[StoredDocument]:
         """Stored documents whose text or release key this batch changed."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -62,6 +63,10 @@ class CrawlRun(Base):
     duplicates_merged: Mapped[int] = mapped_column(Integer, default=0)
     rejects: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    # What made a failed run fail, in a line ("unreachable: main (...)").
+    failure: Mapped[str | None]
+    # Pages their layout's selectors could not read, read by its fallbacks.
+    fallback_extractions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Document(Base):
@@ -87,6 +92,7 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of title and body
     # The release across languages: "no:438/20", or "slug:<main-site slug>" for
     # an un-numbered item; documents sharing it are translations of each other.
+    # A longer key ends in a digest (storage.records.fitted_key, migration 0012).
     release_key: Mapped[str | None] = mapped_column(String(160))
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
@@ -114,12 +120,22 @@ class Source(Base):
     site: Mapped[str] = mapped_column(String(64))
     url: Mapped[str]  # as first fetched
     canonical_url: Mapped[str] = mapped_column(unique=True)  # its identity: crawler.urls
-    layout: Mapped[str] = mapped_column(String(16))  # the site's layout, as the crawler named it
+    # The layout that read the page, as the crawler named it (a site with
+    # layout "auto" records the one its markup showed).
+    layout: Mapped[str] = mapped_column(String(16))
+    # How its fields were read: "selectors" (the layout's) or "fallback" (the
+    # markup is not what the layout expects: fix its selectors).
+    extraction: Mapped[str] = mapped_column(String(16), server_default="selectors")
     # The ministry's own site's copy: it outranks every other (storage.dedup.source_rank).
     authoritative: Mapped[bool] = mapped_column(Boolean, server_default=false())
     title: Mapped[str]  # as published at this URL, release number included
     published_on: Mapped[dt.date]  # as this copy gives it
     content_hash: Mapped[str] = mapped_column(String(64))  # of this copy's title and body
+    # This copy's normalized body, so that no copy's text is lost when another
+    # becomes primary (None: archived before migration 0011).
+    body: Mapped[str | None]
+    # The identity of the URL the listing gave, when a redirect led to this one.
+    listed_canonical_url: Mapped[str | None]
     # Why this URL belongs to its document (storage.dedup RULE_*), and the
     # text similarity where that decided it: what an audit reads, what undoes a merge.
     match_rule: Mapped[str] = mapped_column(String(16))
@@ -127,8 +143,12 @@ class Source(Base):
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # The response this copy's text was read from, kept in a WARC file (None:
+    # fetched with captures off, or archived before migration 0013).
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)
 
     document: Mapped[Document] = relationship(back_populates="sources")
+    capture: Mapped[Capture | None] = relationship()
 
 
 class DocumentRevision(Base):
@@ -147,6 +167,12 @@ class DocumentRevision(Base):
     recorded_at: Mapped[dt.datetime]  # when this text was first archived
     replaced_at: Mapped[dt.datetime]  # when the next revision replaced it
     replaced_in_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    # Why the next revision replaced it: "edited" (the ministry changed its
+    # page), "primary changed: <old> → <new>" (a more primary copy arrived).
+    # None: recorded before migration 0011, when only edits were recorded.
+    reason: Mapped[str | None]
+    # The response this text was read from (its primary copy's capture then).
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)
 
 
 class Listing(Base):
@@ -178,3 +204,29 @@ class Reject(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     first_seen: Mapped[dt.datetime]
     last_seen: Mapped[dt.datetime]
+    # The response that made it a reject, when one was fetched and kept.
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)
+
+
+class Capture(Base):
+    """A fetched response kept in a WARC file (crawler.warc): where, and what it was.
+
+    Only the captures that sources, rejects and revisions were read from (and
+    the originals of those that are revisits) have a row: the WARC files hold
+    every response, listing pages and robots.txt included.
+    """
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), unique=True)  # WARC-Record-ID
+    url: Mapped[str] = mapped_column(index=True)  # WARC-Target-URI: as fetched
+    warc_file: Mapped[str] = mapped_column(String(255))  # a name in the WARC directory
+    warc_offset: Mapped[int] = mapped_column(BigInteger)  # of the record's gzip member
+    warc_length: Mapped[int] = mapped_column(BigInteger)  # of that member, compressed
+    record_type: Mapped[str] = mapped_column(String(16))  # response | revisit
+    payload_digest: Mapped[str] = mapped_column(String(64))  # "sha1:<base32>"
+    status: Mapped[int] = mapped_column(Integer)  # HTTP status
+    fetched_at: Mapped[dt.datetime]  # WARC-Date
+    # A revisit's original: the capture whose record holds the same payload.
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"), index=True)

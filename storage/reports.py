@@ -10,7 +10,7 @@ from sqlalchemy import Engine, extract, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.dedup import source_rank
-from storage.models import CrawlRun, Document, DocumentRevision, Reject, Source
+from storage.models import Capture, CrawlRun, Document, DocumentRevision, Reject, Source
 
 EXPORT_FIELDS = (
     "id", "lang", "doc_number", "title", "category", "published_on", "body", "body_html",
@@ -50,7 +50,7 @@ def export_records(
             batch = session.scalars(
                 select(Document)
                 .where(Document.id > last_id, *filters)
-                .options(selectinload(Document.sources))
+                .options(selectinload(Document.sources).selectinload(Source.capture))
                 .order_by(Document.id)
                 .limit(batch_size)
             ).all()
@@ -90,6 +90,7 @@ def _export_record(document: Document, releases: dict[str, list[dict[str, Any]]]
                 "title": s.title,
                 "match_rule": s.match_rule,
                 "similarity": s.similarity,
+                "capture": capture_record(s.capture),
             }
             for s in sources
         ],
@@ -100,6 +101,22 @@ def _export_record(document: Document, releases: dict[str, list[dict[str, Any]]]
         "last_seen": document.last_seen.isoformat(),
         "revisions": document.revision,  # stored versions: 1 if never edited
         "last_changed": document.changed_at.isoformat() if document.changed_at else None,
+    }
+
+
+def capture_record(capture: Capture | None) -> dict[str, Any] | None:
+    """Where a source's response is kept (a WARC record), for exports; None if not kept."""
+    if capture is None:
+        return None
+    return {
+        "warc_file": capture.warc_file,
+        "offset": capture.warc_offset,
+        "length": capture.warc_length,
+        "record_id": capture.record_id,
+        "record_type": capture.record_type,
+        "payload_digest": capture.payload_digest,
+        "status": capture.status,
+        "fetched_at": capture.fetched_at.isoformat(),
     }
 
 
@@ -137,6 +154,8 @@ def run_record(run: CrawlRun) -> dict[str, Any]:
         "duplicates_merged": run.duplicates_merged,
         "rejects": run.rejects,
         "errors": run.errors,
+        "fallback_extractions": run.fallback_extractions,
+        "failure": run.failure,
         "seconds": (run.finished_at - run.started_at).total_seconds() if run.finished_at else None,
     }
 
@@ -148,8 +167,16 @@ def summary_line(run: dict[str, Any]) -> str:
         f"{run['documents_new']} new, {run['documents_updated']} updated, "
         f"{run['documents_unchanged']} unchanged; {run['duplicates_merged']} duplicates merged; "
         f"{run['rejects']} rejects; {run['errors']} errors; "
-        f"{run['seconds'] or 0:.1f}s (run {run['id']})"
+        + _fallbacks(run.get("fallback_extractions"))
+        + f"{run['seconds'] or 0:.1f}s (run {run['id']})"
+        + (f"; {run['failure']}" if run.get("failure") else "")
     )
+
+
+def _fallbacks(pages: int | None) -> str:
+    """The summary's word on pages read by fallbacks: the layout's selectors
+    need fixing (nothing when there were none)."""
+    return f"{pages} read by fallbacks; " if pages else ""
 
 
 def get_run(engine: Engine, run_id: int) -> dict[str, Any]:
@@ -188,6 +215,16 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
             kind: n
             for kind, n in session.execute(select(Reject.kind, func.count()).group_by(Reject.kind))
         }
+        by_extraction: dict[str, int] = {}
+        fallback_by_site: dict[str, int] = {}
+        for site, extraction, n in session.execute(
+            select(Source.site, Source.extraction, func.count())
+            .group_by(Source.site, Source.extraction)
+            .order_by(Source.site)
+        ):
+            by_extraction[extraction] = by_extraction.get(extraction, 0) + n
+            if extraction != "selectors":
+                fallback_by_site[site] = fallback_by_site.get(site, 0) + n
         runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(last_runs)))
         changed = (
             session.scalar(
@@ -203,6 +240,10 @@ def stats(engine: Engine, last_runs: int = 5) -> dict[str, Any]:
             "documents_by_language_and_year": by_lang_year,
             "sources": sources,
             "sources_by_rule": by_rule,
+            # How the copies were read: "selectors", or "fallback" (the site's
+            # markup is not what its layout expects), and where fallbacks ran.
+            "sources_by_extraction": by_extraction,
+            "fallback_sources_by_site": fallback_by_site,
             "documents_by_sources": sources_per_document,  # "2": documents with two sources
             "translated_releases": session.scalar(
                 select(func.count()).select_from(

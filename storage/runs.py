@@ -28,6 +28,7 @@ class RunCounts:
     duplicates_merged: int = 0
     rejects: int = 0
     errors: int = 0
+    fallback_extractions: int = 0  # pages their layout's selectors could not read
 
     def count(self, outcome: Outcome) -> None:
         if outcome is Outcome.NEW:
@@ -68,12 +69,16 @@ def start_run(engine: Engine, sites: Iterable[str], languages: Iterable[str], mo
         return run.id
 
 
-def finish_run(engine: Engine, run_id: int, status: str, counts: RunCounts) -> None:
+def finish_run(
+    engine: Engine, run_id: int, status: str, counts: RunCounts, failure: str | None = None
+) -> None:
+    """The run's end: its status, counts and, for a failed run, what failed."""
     assert status in RUN_STATUSES, status
     with Session(engine) as session, session.begin():
         run = session.get_one(CrawlRun, run_id)
         run.finished_at = utcnow()
         run.status = status
+        run.failure = failure
         run.pages_fetched = counts.pages_fetched
         run.documents_new = counts.documents_new
         run.documents_updated = counts.documents_updated
@@ -81,3 +86,4 @@ def finish_run(engine: Engine, run_id: int, status: str, counts: RunCounts) -> N
         run.duplicates_merged = counts.duplicates_merged
         run.rejects = counts.rejects
         run.errors = counts.errors
+        run.fallback_extractions = counts.fallback_extractions

@@ -49,13 +49,16 @@ def load_crawl_state(
     recheck: set[str] = set()
     to_retry: set[tuple[str, str]] = set()
     with engine.connect() as connection:
-        for url, published_on in connection.execute(
-            select(Source.canonical_url, Source.published_on).where(Source.site.in_(sites))
+        for url, listed, published_on in connection.execute(
+            select(Source.canonical_url, Source.listed_canonical_url, Source.published_on).where(
+                Source.site.in_(sites)
+            )
         ):
-            url = url.partition("#")[0]  # a two-language page's second part
-            known.add(url)
+            # a two-language page's second part; the URL listed, if a redirect led here
+            urls = {url.partition("#")[0], *([listed] if listed else [])}
+            known |= urls
             if recheck_since is not None and published_on >= recheck_since:
-                recheck.add(url)
+                recheck |= urls
         for url, site, lang, kind in connection.execute(
             select(Reject.canonical_url, Reject.site, Reject.lang, Reject.kind).where(
                 Reject.site.in_(sites)

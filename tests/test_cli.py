@@ -5,14 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from contextlib import ExitStack
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from storage.archive import Archive
+from storage.engine import make_engine
+from storage.migrate import upgrade
 from storage.scratch import postgres_database
-from tests.conftest import BACKENDS, run_cli
+from tests.conftest import BACKENDS, CASES, ROOT, load_case, run_cli
 
 
 def assert_usage_error(result, message):
@@ -25,7 +31,10 @@ def assert_usage_error(result, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["crawl", "--lang", "fr"], "unknown language 'fr'"),
+        (["crawl", "--lang", "xx"], "unknown language 'xx'"),
+        (["crawl", "--lang", "EN"], "unknown language 'EN'"),
+        # an ISO 639-1 code, but no site of the sites file has it
+        (["crawl", "--lang", "fr"], "language 'fr' is not among the sites' languages"),
         (["crawl", "--max-pages", "0"], "must be at least 1"),
         (["crawl", "--recheck-days", "-1"], "must be at least 0, got -1"),
         (["crawl", "--since", "last week"], "not a date (YYYY-MM-DD): 'last week'"),
@@ -41,7 +50,10 @@ def test_bad_arguments(args, message):
 
 def test_unknown_site(sites_file, db_url):
     result = run_cli("crawl", "--sites", str(sites_file), "--site", "paris", "--db", db_url)
-    assert_usage_error(result, "unknown site 'paris' (the sites file lists: main, sofia, tallinn)")
+    assert_usage_error(
+        result,
+        "unknown site 'paris' (the sites file lists: berlin, main, natopfp, rome, sofia, tallinn)",
+    )
 
 
 def test_unreadable_sites_file(tmp_path, db_url):
@@ -220,7 +232,8 @@ def test_rejects_and_stats(crawled):
     )
     rules = report["sources_by_rule"]
     assert rules["new"] == report["documents"]
-    assert sum(n for rule, n in rules.items() if rule != "new") == 4  # the replica's copies
+    copies = [case for case in map(load_case, CASES) if case.expected.get("duplicate_of")]
+    assert sum(n for rule, n in rules.items() if rule != "new") == len(copies)
     assert report["rejects"] == len(rejects)
     text = run_cli("stats", "--db", db).stdout
     assert f"documents: {report['documents']}" in text and "partial:" in text
@@ -255,8 +268,8 @@ def test_serve_fixtures_serves_each_site_on_its_own_port_until_stopped(tmp_path)
         config = tomllib.loads(sites_out.read_text(encoding="utf-8"))
         assert config["crawl"] == {"download_delay": 0, "autothrottle": False, "retry_backoff": 0}
         origins = {site["name"]: site["base_url"] for site in config["site"]}
-        assert set(origins) == {"main", "tallinn", "sofia"}
-        assert len(set(origins.values())) == 3
+        assert set(origins) == {"main", "tallinn", "sofia", "berlin", "rome", "natopfp"}
+        assert len(set(origins.values())) == len(origins)
         for origin in origins.values():
             with urllib.request.urlopen(f"{origin}/robots.txt") as response:
                 assert response.read().startswith(b"User-agent: *")
@@ -291,8 +304,12 @@ def test_serve_fixtures_needs_a_replica_directory(tmp_path):
 def test_stats_count_copies_and_translations(crawled):
     db, _ = crawled
     report = json.loads(run_cli("stats", "--db", db, "--json").stdout)
-    assert report["documents_by_sources"] == {"1": report["documents"] - 3, "2": 2, "3": 1}
-    assert report["translated_releases"] == 11  # 9 numbered releases (one an En/Ru page), 2 slugs
+    assert report["documents_by_sources"] == {"1": report["documents"] - 7, "2": 6, "3": 1}
+    # 9 numbered releases (one an En/Ru page; de, bg and it copies among them), 6 slugs
+    assert report["translated_releases"] == 15
+    assert report["documents_by_language_and_year"].keys() == {"az", "bg", "de", "en", "it", "ru"}
+    assert report["sources_by_extraction"] == {"selectors": report["sources"] - 1, "fallback": 1}
+    assert report["fallback_sources_by_site"] == {"tallinn": 1}
 
 
 def test_export_links_translations(crawled):
@@ -311,12 +328,108 @@ def test_a_two_language_page_is_two_documents_linked_as_translations(crawled):
     db, _ = crawled
     records = [json.loads(line) for line in run_cli("export", "--db", db).stdout.splitlines()]
     joint = [r for r in records if r["release"] == "no:301/25"]
-    assert sorted(r["lang"] for r in joint) == ["en", "ru"]
-    english, russian = sorted(joint, key=lambda r: r["lang"])
+    # its az and ru pages (slugs ending in -enru too) are ordinary pages of their language
+    assert sorted(r["lang"] for r in joint) == ["az", "en", "ru"]
+    azerbaijani, english, russian = sorted(joint, key=lambda r: r["lang"])
+    assert azerbaijani["title"].startswith("Azərbaycan və Qazaxıstan")
+    # the ru page is another copy of the English page's Russian part
+    titles = {s["url"]: s["title"] for s in russian["sources"]}
+    assert titles.keys() == {english["url"] + "#ru", english["url"].replace("/en/", "/ru/")}
+    # each part's source carries that part's title
+    assert english["sources"][0]["title"].endswith("(En/Ru)")
+    assert titles[english["url"] + "#ru"] == russian["title"]
     assert (
         english["title"] == "Joint statement of the foreign ministers of Azerbaijan and Kazakhstan"
     )
     assert russian["title"].startswith("Совместное заявление")
     assert "Министры" not in english["body"] and "ministers" not in russian["body"]
-    assert english["translations"] == [{"lang": "ru", "id": russian["id"]}]
+    assert english["translations"] == [
+        {"lang": "az", "id": azerbaijani["id"]},
+        {"lang": "ru", "id": russian["id"]},
+    ]
     assert russian["url"] == english["url"] + "#ru"
+
+
+def test_export_out_replaces_a_regular_file_whole_with_the_umask_mode(crawled, tmp_path):
+    crawled, _ = crawled
+    out = tmp_path / "documents.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    old_umask = os.umask(0o022)
+    try:
+        result = run_cli("export", "--db", crawled, "--out", str(out))
+    finally:
+        os.umask(old_umask)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8").startswith('{"id": ')
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # as a shell redirect would make it
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".documents")]
+
+
+def test_export_out_dash_is_standard_output(crawled, tmp_path):
+    crawled, _ = crawled
+    result = run_cli("export", "--db", crawled, "--out", "-")
+    assert result.returncode == 0 and result.stdout.startswith('{"id": ')
+    assert not (ROOT / "-").exists()
+
+
+@pytest.mark.parametrize("make", ["directory", "fifo", "device", "unwritable"])
+def test_export_out_refuses_what_it_must_not_replace(crawled, tmp_path, make):
+    crawled, _ = crawled
+    target = {"directory": tmp_path, "device": Path("/dev/null"),
+              "fifo": tmp_path / "pipe", "unwritable": tmp_path / "ro" / "out.jsonl"}[make]  # fmt: skip
+    if make == "fifo":
+        os.mkfifo(target)
+    if make == "unwritable":
+        target.parent.mkdir()
+        target.parent.chmod(0o500)
+        if os.access(target.parent, os.W_OK):  # root writes anywhere: below a file, then
+            (tmp_path / "a-file").write_text("", encoding="utf-8")
+            target = tmp_path / "a-file" / "out.jsonl"
+    result = run_cli("export", "--db", crawled, "--out", str(target), timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mfa-archive: error: cannot write ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("make", ["fifo", "device"])
+def test_sites_must_be_a_regular_file(tmp_path, make):
+    path = Path("/dev/zero") if make == "device" else tmp_path / "sites.fifo"
+    if make == "fifo":
+        os.mkfifo(path)
+    result = run_cli(
+        "crawl", "--db", f"sqlite:///{tmp_path}/a.db", "--sites", str(path), timeout=30
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"mfa-archive: error: sites file {path} is not a regular file"
+
+
+def test_search_shows_control_characters_as_escapes_and_json_exactly(tmp_path):
+    from tests.test_storage import record
+
+    db = f"sqlite:///{tmp_path}/a.db"
+    engine = make_engine(db)
+    upgrade(engine)
+    Archive(engine).store(record(title="Evil\x1b[2J title\u202e", body="Baku\x07 bell text."))
+    engine.dispose()
+    plain = run_cli("search", "--db", db, "Baku").stdout
+    assert "\x1b" not in plain and "\x07" not in plain and "\u202e" not in plain
+    assert "Evil\\x1b[2J title\\u202e" in plain and "\\x07" in plain
+    (hit,) = [
+        json.loads(line)
+        for line in run_cli("search", "--db", db, "Baku", "--json").stdout.splitlines()
+    ]
+    assert hit["title"] == "Evil\x1b[2J title\u202e"
+
+
+def test_every_command_says_what_it_does_in_its_help():
+    from mfa_archive.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [action for action in parser._actions if action.dest == "command"]
+    for name in ("crawl", "search", "export", "history", "rejects", "stats", "changes", "feed",
+                 "browse", "serve-fixtures"):  # fmt: skip
+        command = commands.choices[name]
+        assert command.description and len(command.description.split()) >= 10, name
+    assert "--quiet" in commands.choices["crawl"].format_help()
+    assert run_cli("rejects", "--help").stdout.count("retry-rejects") == 1

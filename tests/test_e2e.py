@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,10 +32,12 @@ pytestmark = pytest.mark.e2e
 
 def expected_archive(replica: ReplicaServer):
     """Documents (as sets of source URLs, one per hand-made merge group), the record of
-    each group's first case (the main-site copy: the primary), and the rejects."""
+    each group's first case (the main-site copy: the primary), the rejects, and the
+    record of every copy by its URL."""
     groups: dict[str, set[str]] = collections.defaultdict(set)
     records: dict[str, dict] = {}
     rejects: dict[str, str] = {}
+    copies: dict[str, dict] = {}
     for path in CASES:
         case = load_case(path)
         origin = replica.sites[case.meta["site"]].origin
@@ -42,29 +46,31 @@ def expected_archive(replica: ReplicaServer):
             rejects[url] = case.expected["rejected"]
             continue
         expected = json.loads(json.dumps(case.expected).replace("{{origin}}", origin))
+        expected.pop("template_of", None)  # kept apart: a group of its own (bench/dedup_quality.py)
         group = expected.pop("duplicate_of", None) or case.name
         groups[group].add(url)
+        copies[url] = expected
         if companion := expected.pop("companion", None):  # a two-language page's second part
             groups[f"{case.name}#ru"].add(f"{url}#ru")
-            records[f"{case.name}#ru"] = companion
+            records[f"{case.name}#ru"] = copies[f"{url}#ru"] = companion
         if group == case.name:
             records[group] = expected
     authored = tomllib.loads((FIXTURES / "articles.toml").read_text(encoding="utf-8"))
     for item in authored["listed_only"]:
         rejects[replica.sites[item["site"]].origin + item["href"]] = item["reject"]
-    return groups, records, rejects
+    return groups, records, rejects, copies
 
 
 def start_crawl(db_url, sites, **popen) -> subprocess.Popen:
     command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", db_url,
                "--sites", str(sites)]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL, **popen)
+    return subprocess.Popen(command, cwd=ROOT, **{"stderr": subprocess.DEVNULL, **popen})
 
 
 def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url):
     result = run_cli("crawl", "--db", db_url, "--sites", str(sites_file))
     assert result.returncode == 1, result.stderr  # partial: the replica has rejects
-    groups, records, expected_rejects = expected_archive(replica)
+    groups, records, expected_rejects, copies = expected_archive(replica)
 
     documents, sources, rejects, runs = archive_contents(db_url)
     by_document = collections.defaultdict(set)
@@ -78,16 +84,29 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url):
         for field in ("lang", "doc_number", "title", "category", "published_on", "body",
                       "body_html"):  # fmt: skip
             assert document[field] == record[field], (field, urls)
-    # translations: every numbered document is linked to its number in the other languages
-    numbered = {
-        d["id"]: (d["lang"], d["doc_number"]) for d in documents.values() if d["doc_number"]
-    }
-    for document_id, (lang, number) in numbered.items():
-        others = {i for i, (l2, n2) in numbered.items() if n2 == number and i != document_id}
+    # translations: the documents of a release are linked by the key the authored
+    # release has (its number, its main-site slug, a number in a mission's slug)
+    release_of = {}
+    for document_id, urls in by_document.items():
+        (key,) = [k for k, group in groups.items() if group == urls]
+        release_of[document_id] = records[key]["release_key"]
+        assert documents[document_id]["release_key"] == release_of[document_id], urls
+    for document_id, release in release_of.items():
+        if release is None:
+            continue  # an item of its own
         siblings = {i for i, d in documents.items()
-                    if d["release_key"] == documents[document_id]["release_key"] and i != document_id}  # fmt: skip
-        assert siblings == others, number
-        assert all(numbered[i][0] != lang for i in others)  # one document per language
+                    if d["release_key"] == release and i != document_id}  # fmt: skip
+        expected = {i for i, r in release_of.items() if r == release and i != document_id}
+        assert siblings == expected, release
+        langs = [documents[i]["lang"] for i in (document_id, *siblings)]
+        assert len(langs) == len(set(langs)), release  # one document per language
+    # each copy: the layout that read it, how (selectors or fallbacks), and, for a
+    # two-language page's second part, its own title
+    for source in sources:
+        copy = copies[source["url"]]
+        assert (source["layout"], source["extraction"]) == (copy["layout"], copy["extraction"])
+        if source["url"].endswith("#ru"):
+            assert source["title"] == copy["title"]
     merged = [s for s in sources if s["match_rule"] != "new"]
     assert len(merged) == sum(len(urls) - 1 for urls in groups.values())
     assert {s["match_rule"] for s in merged} <= {"doc_number", "content_hash", "similar"}
@@ -103,6 +122,10 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url):
     summary = result.stdout.strip().splitlines()[-1]
     assert summary.startswith(f"partial: {run['pages_fetched']} pages fetched; documents ")
     assert f"{len(groups)} new" in summary and f"{len(merged)} duplicates merged" in summary
+    # the pages read by fallbacks are counted, so that an operator knows to fix selectors
+    fallbacks = [url for url, copy in copies.items() if copy["extraction"] == "fallback"]
+    assert run["fallback_extractions"] == len(fallbacks) > 0
+    assert f"; {len(fallbacks)} read by fallbacks; " in summary
 
     requests = replica.requests()
     assert not [path for path in requests["main"] if path.startswith("/en/preview/")]
@@ -113,9 +136,11 @@ def test_crawl_archives_exactly_the_replica(replica, sites_file, db_url):
                           + "/en/news/3700/exhibition-of-azerbaijani-carpets-opens-in-tallinn"]  # fmt: skip
     assert all(site_requests[0] == "/robots.txt" for site_requests in requests.values())
     article_requests = collections.Counter(
-        path for site in requests.values() for path in site if "/news/" in path
+        (name, path) for name, site in requests.items() for path in site if "/news/" in path
     )
     assert max(article_requests.values()) == 1  # listed twice (overlap), requested once
+    # a page listed under two spellings is requested under the first only
+    assert "/index.php/en/news/no33125" not in requests["main"]
 
 
 def test_listings_end_on_empty_page_404_and_redirect(replica, sites_file, sqlite_url):
@@ -283,9 +308,29 @@ def archive_text(db_url):
     )
 
 
-def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_path, sqlite_url):
-    """Exit 3 when the layout seems to have changed: the mission selectors find
-    nothing on the main site's listing."""
+def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(tmp_path, sqlite_url):
+    """Exit 3 when the layout seems to have changed: the listing's first page shows
+    nothing any selector, or any fallback, reads as an item (a redesign whose
+    pages are drawn by a script)."""
+
+    def redesigned(root):
+        for page in (root / "sites/main/en").glob("news*.html"):
+            page.write_text('<html><body><div id="app"></div><script src="/app.js"></script>'
+                            "</body></html>", encoding="utf-8")  # fmt: skip
+
+    with generated_replica(tmp_path, 3, prepare=redesigned) as (_, sites, _):
+        result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
+    assert result.returncode == 3
+    assert result.stdout.strip().startswith("failed: ")
+    assert "has no items: has the layout changed?" in result.stderr
+
+
+def test_a_site_whose_layout_is_stated_wrongly_is_read_by_the_layout_its_pages_show(
+    replica, tmp_path, sqlite_url
+):
+    """The main site stated as a mission site (as a host on the main CMS may be):
+    its listings and pages are read by the main layout all the same, and every
+    source says so; it is not the ministry's own site for all that."""
     sites = tmp_path / "wrong-layout.toml"
     sites.write_text(
         "[crawl]\ndownload_delay = 0\nautothrottle = false\nretry_backoff = 0\n\n"
@@ -294,9 +339,22 @@ def test_a_listing_whose_first_page_shows_nothing_fails_the_crawl(replica, tmp_p
         encoding="utf-8",
     )
     result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
-    assert result.returncode == 3
-    assert result.stdout.strip().startswith("failed: ")
-    assert "has no items: has the layout changed?" in result.stderr
+    assert result.returncode == 1, result.stderr  # partial: the main site's rejects
+    cases = [load_case(path) for path in CASES]
+    pages = [c for c in cases if c.meta["site"] == "main" and c.meta["lang"] == "en"]
+    stored = [c for c in pages if "rejected" not in c.expected]
+    documents, sources, _, _ = archive_contents(sqlite_url)
+    parts = sum(1 + ("companion" in c.expected) for c in stored)  # En/Ru pages are two
+    assert len(documents) == parts
+    # URL identity is the stated layout's (the listings' walk needs it before any page
+    # is read): the mission layout keeps a numbered slug, so a page listed as
+    # /index.php/en/news/no33125 and as /en/news/no33125-... is two copies of one document.
+    aliases = sum(len(c.meta.get("aliases", ())) for c in stored)
+    assert len(sources) == parts + aliases
+    assert {(s["layout"], s["extraction"], s["authoritative"]) for s in sources} == {
+        ("main", "selectors", False)
+    }
+    assert {d["category"] for d in documents.values()} >= {"Press release", "Statement"}
 
 
 def test_a_failing_server_is_retried_then_recorded_as_a_download_error(tmp_path, sqlite_url):
@@ -359,3 +417,74 @@ def test_crawling_the_sites_in_another_order_gives_the_same_archive(
             )
         )  # fmt: skip
     assert exports[0] == exports[1]
+
+
+def test_a_crawl_that_reaches_no_site_fails_and_names_the_site_and_the_cause(tmp_path, sqlite_url):
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sites = tmp_path / "sites.toml"
+    sites.write_text(
+        "[crawl]\ndownload_delay = 0\nautothrottle = false\nretry_backoff = 0\n\n"
+        f'[[site]]\nname = "main"\nbase_url = "http://127.0.0.1:{port}"\nlayout = "main"\n'
+        'languages = ["en", "az"]\n',
+        encoding="utf-8",
+    )
+    result = run_cli("crawl", "--db", sqlite_url, "--sites", str(sites))
+    assert result.returncode == 3, result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("failed: 0 pages fetched")
+    assert "; main unreachable (download failed: " in summary and "ConnectionRefused" in summary
+    assert "Traceback" not in result.stderr
+    # each listing's failed pages are recorded, the walk given up after a few in a row
+    assert len(rows(sqlite_url, "SELECT * FROM rejects WHERE kind = 'listing_error'")) == 6
+
+
+def test_a_text_replaced_by_the_ministrys_own_copy_is_kept_and_history_says_why(
+    replica, sites_file, sqlite_url
+):
+    """A mission's copy crawled first is the document's text until the main
+    site's copy arrives: then the mission's text becomes a revision whose
+    reason names both copies, and `history` shows it."""
+    assert run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file), "--site", "tallinn",
+                   "--lang", "en").returncode in (0, 1)  # fmt: skip
+    mission_url = replica.sites["tallinn"].origin + (
+        "/en/news/3760/statement-on-the-international-day-for-mine-awareness"
+    )
+    before = json.loads(run_cli("history", "--db", sqlite_url, mission_url, "--json").stdout)
+    assert len(before["versions"]) == 1
+    assert run_cli("crawl", "--db", sqlite_url, "--sites", str(sites_file), "--site", "main",
+                   "--lang", "en").returncode in (0, 1)  # fmt: skip
+    after = json.loads(run_cli("history", "--db", sqlite_url, mission_url, "--json").stdout)
+    old, current = after["versions"]
+    assert old["body"] == before["versions"][0]["body"]  # the mission's text, kept
+    assert old["reason"].startswith("primary changed: ") and "/en/news/3760/" in old["reason"]
+    assert "/en/news/no09825" in old["reason"] and current["body"] != old["body"]
+    shown = run_cli("history", "--db", sqlite_url, mission_url).stdout
+    assert "(primary changed: " in shown
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_to_the_process_group_loses_nothing(tmp_path, sqlite_factory, signum):
+    """Ctrl-C (SIGINT) and systemctl stop (SIGTERM) reach every process of the
+    group, the extraction worker too: the crawl ends interrupted, with no page
+    rejected for it, and the next crawl completes the archive exactly."""
+    db_url, uninterrupted = sqlite_factory(), sqlite_factory()
+    with generated_replica(tmp_path, per_language=300) as (_, sites, cases):
+        crawl = start_crawl(db_url, sites, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while documents_stored(db_url) < 50 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(crawl.pid, signum)  # as a terminal and systemd send it: to the group
+        stdout, stderr = crawl.communicate(timeout=60)
+        assert crawl.returncode == 130, stderr
+        assert stdout.strip().splitlines()[-1].startswith("interrupted: ")
+        assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+        documents, _, rejects, _ = archive_contents(db_url)
+        assert 0 < len(documents) < len(cases)
+        assert rejects == {}  # nothing rejected for being interrupted
+        assert run_cli("crawl", "--db", db_url, "--sites", str(sites)).returncode == 0
+        assert run_cli("crawl", "--db", uninterrupted, "--sites", str(sites)).returncode == 0
+    assert archive_text(db_url) == archive_text(uninterrupted)
+    assert_consistent(db_url)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.dedup import source_rank
+import pytest
+
+from storage.dedup import NEAR_THRESHOLD, near_duplicate, similarity, source_rank, unmatched_names
 from storage.merge import KnownSource, Merger, StoredDocument, text_of
 from storage.records import DocumentRecord, Outcome, content_hash, number_key
 
@@ -133,3 +135,92 @@ def test_a_record_can_join_a_document_an_earlier_record_of_the_batch_created():
     assert decide(merger, copy("https://b/1", title="Republished")) is Outcome.MERGED
     (document,) = merger.plan.new_documents
     assert [owner for owner, _ in merger.plan.sources] == [document, document]
+
+
+def test_a_stored_text_replaced_by_a_more_primary_copy_is_kept_as_a_revision_that_says_why():
+    mission = copy("https://a/1", title="Mission title")
+    merger = Merger({}, [stored(1, mission)], NOW, run_id=4)
+    main = copy("https://main/1", authoritative=True, body=BODY + " The main site's wording.")
+    assert decide(merger, main) is Outcome.MERGED
+    (revision,) = merger.plan.revisions
+    assert revision["reason"] == "primary changed: https://a/1 → https://main/1"
+    assert (revision["title"], revision["body"], revision["revision"]) == ("Mission title", BODY, 1)
+    (document,) = merger.dirty_documents()
+    assert (document.revision, document.text["body"]) == (2, main.body)
+
+
+def test_a_copy_that_does_not_outrank_the_ministrys_own_never_replaces_its_text():
+    main = copy("https://main/1", authoritative=True, doc_number="214/26")
+    merger = Merger({}, [stored(1, main)], NOW)
+    # An earlier copy elsewhere that claims the same release: a copy, never the text.
+    forged = copy("https://a/1", doc_number="214/26", body="Forged text.",
+                  published_on=DAY - dt.timedelta(days=7))  # fmt: skip
+    assert decide(merger, forged) is Outcome.MERGED
+    assert not merger.plan.revisions and not merger.dirty_documents()
+    assert merger.plan.sources[0][1]["body"] == "Forged text."  # the copy keeps its own text
+
+
+# -- statements written on a template are two statements ---------------------------
+
+FRAME = (
+    "The Ministry of Foreign Affairs of the Republic of Azerbaijan has learned with deep sorrow "
+    "of the tragic consequences of the natural disaster, which claimed the lives of many people "
+    "and caused serious damage to homes, roads and public infrastructure. On behalf of the people "
+    "and the Government of Azerbaijan, we express our sincere condolences to the families of "
+    "those who lost their lives, and wish a speedy recovery to all who were injured."
+)
+
+
+def condolences(country: str, event: str) -> str:
+    return (
+        f"{FRAME}\n\n{event}\n\nAzerbaijan stands in solidarity with the friendly people of "
+        f"{country} in this difficult hour and is ready to provide humanitarian assistance."
+    )
+
+
+EARTHQUAKE = condolences(
+    "Nepal", "The earthquake that struck Gorkha on 12 January destroyed villages."
+)
+FLOODS = condolences(
+    "Peru", "The floods that hit Piura on 14 January displaced thousands of families."
+)
+
+
+def test_two_statements_on_one_template_stay_apart_though_their_words_are_alike():
+    assert similarity(EARTHQUAKE, FLOODS) > NEAR_THRESHOLD  # what merged them before
+    assert near_duplicate(EARTHQUAKE, FLOODS) < NEAR_THRESHOLD - 0.2
+    assert unmatched_names(EARTHQUAKE, FLOODS) == ["12", "gorkha", "nepal"]
+    first = copy("https://main/nepal", authoritative=True, body=EARTHQUAKE)
+    merger = Merger({}, [stored(1, first)], NOW)
+    second = copy("https://main/peru", authoritative=True, body=FLOODS, title="On the floods",
+                  published_on=DAY + dt.timedelta(days=2))  # fmt: skip
+    assert decide(merger, second) is Outcome.NEW
+
+
+@pytest.mark.parametrize(
+    "republished",
+    [
+        FLOODS.replace("wish a speedy recovery to all who were injured",
+                       "wish all who were injured a speedy recovery"),  # a sentence edited
+        FLOODS + "\n\nThe Embassy in Berlin has opened a book of condolences.",  # a name added
+        FLOODS.replace("On behalf", "\u00a0On  behalf").replace("Peru", "“Peru”"),  # spaces, quotes
+        FLOODS.replace("Piura", "Piúra"),  # one name spelled two ways
+    ],
+)  # fmt: skip
+def test_a_republication_still_joins_its_statement_and_not_its_template_twin(republished):
+    merger = Merger({}, [stored(1, copy("https://main/nepal", authoritative=True, body=EARTHQUAKE)),
+                         stored(2, copy("https://main/peru", authoritative=True, body=FLOODS,
+                                        published_on=DAY + dt.timedelta(days=2)))], NOW)  # fmt: skip
+    mission = copy("https://berlin/peru", title="Condolences to Peru", body=republished,
+                   published_on=DAY + dt.timedelta(days=3))  # fmt: skip
+    assert decide(merger, mission) is Outcome.MERGED
+    ((owner, row),) = merger.plan.sources
+    assert (owner.id, row["match_rule"]) == (2, "similar")
+    assert row["similarity"] >= NEAR_THRESHOLD
+
+
+def test_russian_copies_with_e_for_yo_keep_their_names():
+    original = "Азербайджан солидарен с народом Пакистана. Ещё раз выражаем соболезнования Пётру."
+    copy_ = original.replace("ё", "е").replace("Ё", "Е")
+    assert unmatched_names(original, copy_) == unmatched_names(copy_, original) == []
+    assert unmatched_names(original, original.replace("Пакистана", "Непала")) == ["пакистана"]

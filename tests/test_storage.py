@@ -499,3 +499,16 @@ def test_a_crawl_reindexes_what_a_killed_one_left_unindexed(postgres_engine):
     assert not search(postgres_engine, "Baku")
     start_run(postgres_engine, ["main"], ["en"], "incremental")
     assert [hit.title for hit in search(postgres_engine, "Baku")] == ["Changed title"]
+
+
+def test_a_body_past_the_snippet_bound_is_found_with_a_short_snippet(archive, engine):
+    """Snippets are made from a bounded part of a body: a document at the size
+    limits is found, and shown, without reading all of it."""
+    from storage.search import SNIPPET_CHARACTERS
+
+    body = "Baku " + "annex clause " * (SNIPPET_CHARACTERS // 10)
+    assert len(body) > SNIPPET_CHARACTERS
+    archive.store(record(doc_number=None, title="Annex", body=body))
+    (hit,) = search(engine, "annex")
+    assert hit.title == "Annex"
+    assert "annex" in hit.snippet.lower() and len(hit.snippet) < 400

@@ -43,8 +43,15 @@ def test_a_first_crawl_requests_every_link_and_reads_to_an_empty_page():
 def test_a_404_past_the_last_page_ends_the_walk_as_read():
     listing = walk()
     listing.read(1, 1, entries(1))
-    assert listing.not_found().next_page is None
+    assert listing.not_found(2).next_page is None
     assert listing.outcome is True
+
+
+def test_a_404_on_the_first_page_is_an_alarm_not_a_walked_listing():
+    listing = walk()
+    verdict = listing.not_found(1)
+    assert (verdict.next_page, verdict.alarm) == (None, True)
+    assert listing.first_page_empty and listing.outcome is False
 
 
 def test_a_page_past_the_last_that_redirects_to_page_1_ends_the_walk():
@@ -103,12 +110,56 @@ def test_recently_published_known_links_are_requested_again():
     assert urls(listing.read(1, 1, entries(1, 2))) == [2]
 
 
-def test_a_failed_page_leaves_the_listing_untrusted_whatever_follows():
+def test_a_failed_page_is_stepped_over_and_leaves_the_listing_untrusted():
     listing = walk()
     listing.read(1, 1, entries(1))
-    listing.failed()
-    listing.read(3, 3, [])  # a later page of the walk ends it as read
+    assert listing.failed(2, "HTTP 500").next_page == 3  # the walk goes on
+    assert urls(listing.read(3, 3, entries(3))) == [3]
+    listing.read(4, 4, [])  # a later page of the walk ends it as read
     assert listing.outcome is False and listing.failed_pages == 1
+
+
+def test_pages_failing_in_a_row_stop_the_walk():
+    listing = walk()
+    listing.read(1, 1, entries(1))
+    assert listing.failed(2, "HTTP 500").next_page == 3
+    listing.read(3, 3, entries(3))  # a page read resets the count
+    assert listing.failed(4, "HTTP 500").next_page == 5
+    assert listing.failed(5, "HTTP 500").next_page == 6
+    stop = listing.failed(6, "HTTP 500")
+    assert (stop.next_page, stop.alarm) == (None, True)
+    assert listing.outcome is False and listing.failed_pages == 4
+
+
+def test_a_site_that_answers_nothing_is_unreachable_with_the_first_reason():
+    main = Site("main", "https://mfa.gov.az", "main", ("az", "en"))
+    sofia = Site("sofia", "https://sofia.mfa.gov.az", "mission", ("en",))
+    plan = CrawlPlan([(main, "az"), (main, "en"), (sofia, "en")])
+    plan.walk("main", "az").failed(1, "download failed: DNSLookupError")
+    plan.walk("main", "en").failed(1, "download failed: ConnectionRefusedError")
+    plan.walk("sofia", "en").failed(1, "HTTP 503")
+    plan.walk("sofia", "en").read(2, 2, entries(1))  # one page answered: reached
+    assert plan.unreachable() == {"main": "download failed: DNSLookupError"}
+
+
+def test_links_to_another_host_are_never_requested():
+    site = Site("main", "https://mfa.gov.az", "main", ("en",))
+    listing = walk(serves=site.serves)
+    forged = ListingEntry("https://mfa-gov.az.example/en/news/no00125-x")
+    verdict = listing.read(1, 1, [*entries(2), forged])
+    assert urls(verdict) == [2]
+    assert verdict.offsite == [forged]
+
+
+def test_a_site_serves_its_host_and_www_alias_only():
+    site = Site("main", "https://mfa.gov.az", "main", ("en",))
+    assert site.serves("https://mfa.gov.az/en/news/1")
+    assert site.serves("http://www.mfa.gov.az:80/en/news/1")
+    assert not site.serves("https://tallinn.mfa.gov.az/en/news/1")
+    assert not site.serves("https://mfa.gov.az:8443/en/news/1")
+    assert not site.serves("https://mfa.gov.az.evil.example/en/news/1")
+    local = Site("main", "http://127.0.0.1:8001", "main", ("en",))
+    assert not local.serves("http://127.0.0.1:8002/en/news/1")  # another origin
 
 
 def test_since_skips_older_links_and_stops_at_a_page_all_older():
@@ -142,7 +193,26 @@ def test_a_plan_has_a_walk_per_site_and_language_and_reports_what_ended():
     assert set(plan.walks) == {("main", "az"), ("main", "en")}
     assert plan.walk("main", "en").walked and not plan.walk("main", "az").walked
     assert plan.walk("main", "az").max_pages == 5
-    plan.walk("main", "az").not_found()
-    plan.walk("main", "en").failed()
+    plan.walk("main", "az").read(1, 1, entries(1))
+    plan.walk("main", "az").not_found(2)
+    plan.walk("main", "en").failed(1, "HTTP 500")
     assert plan.outcomes() == {("main", "az"): True, ("main", "en"): False}
     assert plan.failed_pages == 1 and not plan.first_page_empty
+
+
+def test_a_page_listed_under_two_spellings_is_requested_once_under_the_first():
+    plan = CrawlPlan([(Site("main", "https://mfa.gov.az", "main", ("en", "az")), lang)
+                      for lang in ("en", "az")])  # fmt: skip
+    en, az = plan.walk("main", "en"), plan.walk("main", "az")
+    listed = [ListingEntry(f"{BASE}no00125-statement"), ListingEntry(f"{BASE}no00225")]
+    again = [
+        ListingEntry("https://mfa.gov.az/index.php/en/news/no00125"),  # the same page
+        ListingEntry("https://www.mfa.gov.az/en/news/no00225-with-its-slug"),  # the same page
+        ListingEntry(f"{BASE}no00325"),
+    ]
+    assert [e.url for e in en.read(1, 1, listed).articles] == [e.url for e in listed]
+    assert [e.url for e in en.read(2, 2, again).articles] == [f"{BASE}no00325"]
+    # another listing of the same crawl knows them too; another crawl does not
+    assert az.read(1, 1, [ListingEntry(f"{BASE}no00125")]).articles == []
+    fresh = CrawlPlan([(Site("main", "https://mfa.gov.az", "main", ("en",)), "en")])
+    assert len(fresh.walk("main", "en").read(1, 1, again).articles) == 3

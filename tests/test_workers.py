@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import fcntl
+import signal
 from pathlib import Path
 
 import pytest
@@ -73,23 +74,50 @@ def test_a_page_the_page_object_cannot_read_is_a_parse_error():
     asyncio.run(run())
 
 
-def test_a_dead_worker_fails_its_pages_and_the_others_carry_on():
+def test_a_dead_worker_is_replaced_and_no_page_is_lost():
+    """A worker killed from outside (the OOM killer, a stray signal) costs no
+    page: the pages it held go to a new worker."""
+
     async def run():
         workers = ExtractionWorkers(2)
         await workers.start()
         try:
-            workers.workers[0].process.kill()
-            await workers.workers[0].reader
-            assert not workers.workers[0].alive
-            assert (await workers.extract(fetched(CASES[1]))).title  # goes to the live one
-            workers.workers[1].process.kill()
-            await workers.workers[1].reader
-            with pytest.raises(WorkerError, match="every extraction worker has died"):
-                await workers.extract(fetched(CASES[1]))
+            for worker in workers.workers:  # every worker dead
+                worker.process.kill()
+                await worker.reader
+            assert (await workers.extract(fetched(CASES[1]))).title  # new workers took over
+            assert all(worker.alive for worker in workers.workers)
+            # killed while it holds a page: the page is extracted all the same
+            pending = asyncio.ensure_future(workers.extract(fetched(CASES[2])))
+            while not any(worker.pending for worker in workers.workers):
+                await asyncio.sleep(0)
+            (holder,) = [worker for worker in workers.workers if worker.pending]
+            holder.process.kill()
+            assert (await pending).record() == in_process(fetched(CASES[2]))[1].record()
         finally:
             await workers.close()
 
     asyncio.run(run())
+
+
+def test_a_worker_ignores_the_terminals_interrupt():
+    """Ctrl-C reaches the whole process group: the crawl shuts down, the worker
+    goes on with its pages until the crawl closes its input."""
+
+    async def run():
+        workers = ExtractionWorkers(1)
+        await workers.start()
+        try:
+            await workers.extract(fetched(CASES[1]))  # it is up and serving
+            workers.workers[0].process.send_signal(signal.SIGINT)
+            workers.workers[0].process.send_signal(signal.SIGTERM)
+            assert (await workers.extract(fetched(CASES[1]))).title
+            assert workers.workers[0].alive
+        finally:
+            await workers.close()
+        return workers.workers[0].process.returncode
+
+    assert asyncio.run(run()) == 0
 
 
 @pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")

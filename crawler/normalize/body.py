@@ -15,6 +15,9 @@ from lxml import etree
 from crawler.normalize.text import clean_text, collapse_spaces
 
 _PARSER = etree.HTMLParser()
+_EDGE_BREAKS = re.compile(r"^(?:\s*<br>)+\s*|\s*(?:<br>\s*)+$")
+_NOT_TEXT = ("script", "style", "noscript", "template", "iframe", "frame", "object", "embed",
+             "svg", "canvas", "audio", "video")  # fmt: skip
 # Elements that make a paragraph of their own; the innermost ones are the paragraphs.
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 _BLOCK_TEST = " or ".join(f"self::{tag}" for tag in _BLOCK_TAGS)
@@ -76,7 +79,9 @@ def normalize_body(raw_html: str, base_url: str, boilerplate: Boilerplate = NO_B
         return Body()
     # lxml's plain parser: lxml.html's element classes cost a Python lookup per node.
     root = etree.fromstring(f"<div>{raw_html}</div>", _PARSER).find("body/div")
-    etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+    # Code, and embedded content whose fallback text ("Your browser does not
+    # support frames") is no part of a statement.
+    etree.strip_elements(root, *_NOT_TEXT, with_tail=False)
     for link in root.iter("a"):  # only links keep an attribute in the display HTML
         if href := link.get("href"):
             link.set("href", urljoin(base_url, href.strip()))
@@ -128,11 +133,9 @@ def _trim_breaks(block: str) -> str:
     if "<br>" not in block:
         return block
     start, end = block.find(">") + 1, block.rfind("</")
-    inner = block[start:end].strip()
-    while inner.startswith("<br>"):
-        inner = inner[4:].lstrip()
-    while inner.endswith("<br>"):
-        inner = inner[:-4].rstrip()
+    # One pass each way: slicing off one <br> at a time is quadratic in a
+    # hostile block of thousands of them.
+    inner = _EDGE_BREAKS.sub("", block[start:end]).strip()
     return block[:start] + inner + block[end:]
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
 
 from crawler.exceptions import ConfigError
 from crawler.settings import MFA_RECHECK_DAYS
-from crawler.sites import Site, SitesConfig, load_sites, parse_languages
-from crawler.walk import CrawlPlan
+from crawler.sites import Site, load_sites, parse_languages
+from crawler.walk import CrawlOptions, CrawlPlan
 
 
 def _flag(value: str | bool | None) -> bool:
@@ -40,26 +40,6 @@ def _date(name: str, value: str | dt.date | None) -> dt.date | None:
         raise ConfigError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from exc
 
 
-@dataclass(frozen=True)
-class CrawlOptions:
-    """What a crawl was asked to do: the spider's arguments, parsed and checked."""
-
-    sites: SitesConfig
-    max_pages: int | None = None
-    full: bool = False
-    since: dt.date | None = None
-    recheck_days: int = MFA_RECHECK_DAYS
-    retry_rejects: bool = False
-
-    @property
-    def mode(self) -> str:
-        return "full" if self.full else "incremental"
-
-    def listings(self) -> list[tuple[Site, str]]:
-        """Every (site, language) listing to walk, in the sites file's order."""
-        return [(site, lang) for site in self.sites.sites for lang in site.languages]
-
-
 class ArchiveSpider(scrapy.Spider):
     """A spider over the sites of a sites file.
 
@@ -71,7 +51,8 @@ class ArchiveSpider(scrapy.Spider):
     site
         Comma-separated site names to crawl; default all of the file.
     lang
-        Comma-separated languages (az, en, ru); default each site's own.
+        Comma-separated languages, among those of the sites file (az, en, ru, a
+        mission's host language: ISO 639-1 codes); default each site's own.
     max_pages
         Listing pages to read per site and language at most; default all.
     full
@@ -130,6 +111,17 @@ class ArchiveSpider(scrapy.Spider):
         )
         self.plan = CrawlPlan(self.options.listings(), since=self.options.since,
                               max_pages=self.options.max_pages)  # fmt: skip
+
+    def locate(self, url: str) -> tuple[Site, str]:
+        """The site a URL is on and the language its path names (its first
+        segment, after any ``/index.php``), for callbacks given a bare URL
+        (``scrapy parse``, contracts); the site's first language if none."""
+        for site in self.options.sites.sites:
+            if site.serves(url):
+                segments = [s for s in urlsplit(url).path.split("/") if s and s != "index.php"]
+                lang = segments[0] if segments and segments[0] in site.languages else None
+                return site, lang or site.languages[0]
+        raise ConfigError(f"{url} is on no site of the sites file")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
