@@ -7,9 +7,14 @@ expected.json names the case it duplicates, if any):
 * merges by rule (sources.match_rule);
 * pairwise precision and recall: of the pairs of URLs the archive put in one
   document, how many the expectation puts together, and the other way round;
-* the evidence for the near-duplicate threshold: the similarity of every pair
-  of same-language cases published within NEAR_DAYS of each other, for pairs
-  that are one statement and pairs that are two.
+* the evidence for the near-duplicate rule: for every pair of same-language
+  cases published within NEAR_DAYS of each other, the bodies' similarity and
+  the rule's score (storage.dedup.near_duplicate: the similarity less
+  NAME_PENALTY for each name or number that differs on both sides), for pairs
+  that are one statement (copies), pairs written on one template (each case's
+  expected.json names its twin in template_of), and the other distinct pairs;
+  and the rule's margin on each side of NEAR_THRESHOLD: the lowest copy's
+  score above it, the highest template pair's (and any distinct pair's) below.
 
     python bench/dedup_quality.py [--json]
 """
@@ -28,14 +33,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from mfa_archive.replica.server import DEFAULT_ROOT, serving
-from storage.dedup import NEAR_THRESHOLD, similarity, window
+from storage.dedup import NEAR_THRESHOLD, near_duplicate, similarity, unmatched_names, window
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def expected_groups() -> tuple[dict[str, str], dict[str, dict]]:
     """case -> group (the case it duplicates, else itself); case -> expected record."""
-    groups, records = {}, {}
+    groups: dict[str, str] = {}
+    records: dict[str, dict] = {}
     for path in sorted((DEFAULT_ROOT / "cases").iterdir()):
         expected = json.loads((path / "expected.json").read_text(encoding="utf-8"))
         if "rejected" not in expected:
@@ -87,14 +93,35 @@ def main() -> int:
     precision = len(found & wanted) / len(found) if found else 1.0
     recall = len(found & wanted) / len(wanted) if wanted else 1.0
 
-    same, different = [], []
+    # Statements on one template, with every copy of each: pairs of their groups.
+    twins = {
+        frozenset((groups[case], groups[record["template_of"]]))
+        for case, record in records.items()
+        if record.get("template_of")
+    }
+    copies, templates, different = [], [], []
     for a, b in itertools.combinations(sorted(records), 2):
         ra, rb = records[a], records[b]
         day_a, day_b = (dt.date.fromisoformat(r["published_on"]) for r in (ra, rb))
         if ra["lang"] != rb["lang"] or day_b not in window(day_a):
             continue
-        score = similarity(ra["body"], rb["body"])
-        (same if groups[a] == groups[b] else different).append((round(score, 3), a, b))
+        pair = {
+            "similarity": round(similarity(ra["body"], rb["body"]), 3),
+            "score": round(near_duplicate(ra["body"], rb["body"]), 3),
+            "a": a, "b": b,
+        }  # fmt: skip
+        if groups[a] == groups[b]:
+            copies.append(pair)
+        elif frozenset((groups[a], groups[b])) in twins:
+            pair["names"] = [unmatched_names(ra["body"], rb["body"]),
+                             unmatched_names(rb["body"], ra["body"])]  # fmt: skip
+            templates.append(pair)
+        else:
+            different.append(pair)
+    by_score = lambda pair: (pair["score"], pair["similarity"], pair["a"])  # noqa: E731
+    lowest_copy = min(copies, key=by_score)
+    highest_template = max(templates, key=by_score)
+    highest_distinct = max([*templates, *different], key=by_score)
     result = {
         "documents": len(archive_clusters),
         "sources": len(rows),
@@ -102,10 +129,17 @@ def main() -> int:
         "pairwise_precision": round(precision, 3),
         "pairwise_recall": round(recall, 3),
         "threshold": NEAR_THRESHOLD,
-        "same_statement_pairs": sorted(same),
-        "distinct_pairs_in_window": len(different),
-        "distinct_pairs_merged": sum(score >= NEAR_THRESHOLD for score, _, _ in different),
-        "distinct_statement_pairs_most_alike": sorted(different, reverse=True)[:5],
+        "copy_pairs": sorted(copies, key=by_score),
+        "template_pairs": sorted(templates, key=by_score, reverse=True),
+        "distinct_pairs_in_window": len(templates) + len(different),
+        "distinct_pairs_merged": sum(
+            p["score"] >= NEAR_THRESHOLD for p in [*templates, *different]
+        ),
+        "distinct_statement_pairs_most_alike": sorted(different, key=by_score, reverse=True)[:5],
+        # how far the rule's threshold is from the nearest pair on each side
+        "margin_copies": round(lowest_copy["score"] - NEAR_THRESHOLD, 3),
+        "margin_templates": round(NEAR_THRESHOLD - highest_template["score"], 3),
+        "margin_distinct": round(NEAR_THRESHOLD - highest_distinct["score"], 3),
     }
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -113,14 +147,24 @@ def main() -> int:
         print(f"{result['documents']} documents from {result['sources']} sources; "
               f"merges by rule: {result['merges_by_rule']}")  # fmt: skip
         print(f"pairwise precision {precision:.3f}, recall {recall:.3f} (goal 1.0 and 1.0)")
-        print(f"near-duplicate threshold {NEAR_THRESHOLD}; same-language pairs within the window:")
-        for score, a, b in result["same_statement_pairs"]:
-            print(f"  one statement   {score:.3f}  {a} ~ {b}")
-        for score, a, b in result["distinct_statement_pairs_most_alike"]:
-            print(f"  two statements  {score:.3f}  {a} ~ {b}")
-        print(f"  ({len(different)} pairs of distinct statements in the window, "
+        print(f"near-duplicate threshold {NEAR_THRESHOLD}; same-language pairs within the window "
+              "(similarity, then the rule's score):")  # fmt: skip
+        for pair in result["copy_pairs"]:
+            print(f"  one statement  {pair['similarity']:.3f} {pair['score']:.3f}  "
+                  f"{pair['a']} ~ {pair['b']}")  # fmt: skip
+        for pair in result["template_pairs"]:
+            print(f"  on a template  {pair['similarity']:.3f} {pair['score']:.3f}  "
+                  f"{pair['a']} ~ {pair['b']}  (names on each side only: {pair['names']})")  # fmt: skip
+        for pair in result["distinct_statement_pairs_most_alike"]:
+            print(f"  two statements {pair['similarity']:.3f} {pair['score']:.3f}  "
+                  f"{pair['a']} ~ {pair['b']}")  # fmt: skip
+        print(f"  ({result['distinct_pairs_in_window']} pairs of distinct statements in the window, "
               f"{result['distinct_pairs_merged']} of them at or above the threshold)")  # fmt: skip
-    return 0 if precision == recall == 1.0 else 1
+        print(f"margins: lowest copy {result['margin_copies']:+.3f} above the threshold; "
+              f"highest template pair {result['margin_templates']:.3f} below it "
+              f"(highest distinct pair of any kind {result['margin_distinct']:.3f} below)")  # fmt: skip
+    separated = result["margin_copies"] > 0 and result["margin_distinct"] > 0
+    return 0 if precision == recall == 1.0 and separated else 1
 
 
 if __name__ == "__main__":

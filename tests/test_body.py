@@ -133,3 +133,19 @@ def test_display_html_says_what_the_text_says(raw):
 def test_comments_and_scripts_are_not_text():
     body = normalize_body("<p>a<!-- editor's note -->b<script>var x;</script></p>", BASE)
     assert (body.text, body.html) == ("ab", "<p>ab</p>")
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_news_navigation_and_every_languages_chrome_never_reach_the_body(layout):
+    raw = (
+        "<p>Text.</p><p><a href='/en/news/1'>back news</a> <a href='/en/news/2'>prev news</a></p>"
+        "<p>Im Archiv suchen</p><p>Diese Seite teilen</p><p>Търсене в архива</p>"
+        "<p>Cerca nell'archivio</p><p>Alle Rechte vorbehalten. Kontakt.</p>"
+    )
+    assert normalize_body(raw, BASE, LAYOUTS[layout].boilerplate).text == "Text."
+
+
+def test_a_paragraph_that_only_begins_like_chrome_is_body():
+    boilerplate = LAYOUTS["mission"].boilerplate
+    raw = "<p>Search in archive of the National Library, the delegation found the treaty.</p>"
+    assert normalize_body(raw, BASE, boilerplate).text.startswith("Search in archive of")

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from crawler.normalize.dates import find_date_text, parse_site_date
+from crawler.normalize.dates import find_date_text, known_languages, parse_site_date
 from mfa_archive.replica.templates import MONTHS
 
 # Written out here rather than imported, so a typo in the replica's month
@@ -69,3 +69,44 @@ def test_find_date_text_picks_the_date_out_of_a_line():
     assert find_date_text("Press release 24 September 2019") == "24 September 2019"
     assert find_date_text("Bəyanat 2026-02-26 10:00") == "2026-02-26"
     assert find_date_text("Press release") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("24. September 2019", "de"),
+        ("24.09.2019", "de"),
+        ("Pressemitteilung vom 24.09.2019", "de"),
+        ("24 септември 2019", "bg"),
+        ("24. rujna 2019.", "hr"),
+        ("24 de septiembre de 2019", "es"),
+        ("24 settembre 2019", "it"),
+        ("24 września 2019", "pl"),
+        ("24 Eylül 2019", "tr"),
+        ("24 septembre 2019", "fr"),
+        ("2019年9月24日", "ja"),
+        ("24 სექტემბერი 2019", "ka"),
+    ],
+)
+def test_dates_in_a_missions_host_language(text, lang):
+    assert parse_site_date(text, lang) == dt.date(2019, 9, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("September 2019", "de"),  # no day
+        ("24 septembre 2019", "de"),  # a French month is no German date: never a guess
+        ("31.02.2019", "de"),
+        ("gestern", "de"),
+        ("2019", "bg"),
+    ],
+)
+def test_no_date_in_another_language_is_guessed(text, lang):
+    assert parse_site_date(text, lang) is None
+
+
+def test_the_languages_a_site_may_have_are_those_dateparser_knows():
+    languages = known_languages()
+    assert {"az", "en", "ru", "bg", "hr", "de", "es", "it", "ka", "fa", "ar", "zh"} <= languages
+    assert not {"xx", "EN", "deu", "zh-Hans", ""} & languages

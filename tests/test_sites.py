@@ -39,9 +39,15 @@ def test_crawl_table_overrides_politeness(tmp_path):
         ('[[site]]\nname="a"\nbase_url="https://x/y"\nlayout="main"\nlanguages=["en"]\n',
          "base_url must be scheme://host[:port]"),
         ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="blog"\nlanguages=["en"]\n',
-         "layout must be one of main, mission"),
-        ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="main"\nlanguages=["de"]\n',
-         "unknown language 'de'"),
+         "layout must be one of main, mission, auto"),
+        ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="main"\nlanguages=["xx"]\n',
+         "unknown language 'xx': languages are ISO 639-1 codes"),
+        ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="main"\nlanguages=["deu"]\n',
+         "unknown language 'deu'"),
+        ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="main"\nlanguages=["De"]\n',
+         "unknown language 'De'"),
+        ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="main"\nlanguages=[1]\n',
+         "unknown language 1"),
         ('[[site]]\nname="a"\nbase_url="https://x"\nlayout="main"\nlanguages=["en"]\n'
          '[[site]]\nname="a"\nbase_url="https://y"\nlayout="main"\nlanguages=["en"]\n',
          "site name 'a' appears twice"),
@@ -60,5 +66,29 @@ def test_bad_sites_files(tmp_path, text, message):
 
 def test_languages():
     assert parse_languages("az, en") == ("az", "en")
-    with pytest.raises(ConfigError, match="unknown language 'fr'"):
-        parse_languages("en,fr")
+    assert parse_languages("bg,hr,de,es,it,ka,fa,ar,uk,pl,zh,ja,tr,fr") == tuple(
+        "bg,hr,de,es,it,ka,fa,ar,uk,pl,zh,ja,tr,fr".split(",")
+    )
+    with pytest.raises(ConfigError, match="unknown language 'qq'"):
+        parse_languages("en,qq")
+
+
+def test_a_site_may_have_any_language_and_an_unstated_layout(tmp_path):
+    path = tmp_path / "sites.toml"
+    path.write_text('[[site]]\nname = "berlin"\nbase_url = "https://berlin.mfa.gov.az"\n'
+                    'layout = "mission"\nlanguages = ["de", "en"]\n\n'
+                    '[[site]]\nname = "natopfp"\nbase_url = "https://nato-pfp.mfa.gov.az"\n'
+                    'layout = "auto"\nlanguages = ["en"]\n')  # fmt: skip
+    config = load_sites(path)
+    assert [(s.layout, s.languages, s.authoritative) for s in config.sites] == [
+        ("mission", ("de", "en"), False),
+        ("auto", ("en",), False),
+    ]
+    assert [s.languages for s in config.select(languages=["de"]).sites] == [("de",)]
+
+
+def test_a_language_no_chosen_site_has_is_an_error():
+    with pytest.raises(ConfigError, match="language 'de' is not among the sites' languages"):
+        load_sites().select(["main"], ["de"])
+    with pytest.raises(ConfigError, match=r"'ru' is not .* \(they have: az, en\)"):
+        load_sites().select(["tallinn"], ["ru"])

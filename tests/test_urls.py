@@ -1,5 +1,6 @@
 import pytest
 
+from crawler.pages.auto import AutoLayout
 from crawler.pages.main import MainSiteV1
 from crawler.pages.mission import MissionSiteV1
 from crawler.urls import canonical_url, strip_tracking
@@ -53,4 +54,29 @@ def test_the_main_sites_release_slug_is_decoration():
     )
     assert MainSiteV1.canonical_url("https://mfa.gov.az/en/news/statement-x").endswith(
         "/statement-x"
+    )
+
+
+@pytest.mark.parametrize("layout", [MainSiteV1, MissionSiteV1, AutoLayout])
+def test_the_index_php_prefix_is_no_other_url_on_any_layout(layout):
+    for plain, prefixed in [
+        ("https://mfa.gov.az/en/news/no33122", "https://www.mfa.gov.az/index.php/en/news/no33122"),
+        ("https://rome.mfa.gov.az/it/news/5343/x", "https://rome.mfa.gov.az/index.php/it/news/5343/x"),
+        ("https://mfa.gov.az/en/news/statement-x", "http://mfa.gov.az/index.php/en/news/statement-x/"),
+    ]:  # fmt: skip
+        assert layout.canonical_url(prefixed) == layout.canonical_url(plain)
+    # only a whole first segment is a prefix
+    assert MainSiteV1.canonical_url("https://mfa.gov.az/index.phpx/en/news/1").endswith(
+        "/index.phpx/en/news/1"
+    )
+
+
+def test_the_main_cms_folds_a_numbered_slug_in_any_language():
+    assert MainSiteV1.canonical_url("https://mfa.gov.az/index.php/de/news/no33122-x") == (
+        "https://mfa.gov.az/de/news/no33122"
+    )
+    # a host of unknown CMS keeps the main CMS's rule: its listing identities must
+    # not depend on which layout later reads the page
+    assert AutoLayout.canonical_url("https://nato-pfp.mfa.gov.az/en/news/no21019-x") == (
+        "https://nato-pfp.mfa.gov.az/en/news/no21019"
     )

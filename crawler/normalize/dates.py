@@ -1,4 +1,10 @@
-"""Publication dates as the ministry's sites write them, in az, en and ru."""
+"""Publication dates as the ministry's sites write them, in any language dateparser knows.
+
+The ministry writes az, en and ru; mission sites add their host country's
+language (bg, de, es, it, hr, ...). A date is read in the page's language,
+given, never guessed: dateparser's data for that language, and nothing when
+a day, a month or a year is missing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import datetime as dt
 import re
 from functools import cache, lru_cache
 
+from dateparser.data.languages_info import language_order
 from dateparser.date import DateDataParser
 from dateparser.languages.loader import default_loader
 
@@ -13,9 +20,14 @@ from dateparser.languages.loader import default_loader
 SITE_TIMEZONE = "Asia/Baku"
 
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-# "24 September 2019", "24 sentyabr 2019", "24 сентября 2019", "3 Oct. 2020":
-# a day, one word, a year. dateparser's data decides whether the word is a month.
-_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([^\W\d_]+)\.?,?\s+(\d{4})\b")
+# "24 September 2019", "24 sentyabr 2019", "24 сентября 2019", "3 Oct. 2020",
+# "24. September 2019" (de, hr), "24 de septiembre de 2019" (es): a day, one
+# word, a year. dateparser's data decides whether the word is a month.
+_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\.?\s+(?:de\s+)?([^\W\d_]+)\.?,?\s+(?:de\s+)?(\d{4})\b")
+# "24.09.2019": day, month, year wherever dots separate them (de, ru, bg, hr, az).
+_DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+# Any other form has at least a year's four digits ("2019年9月24日").
+_YEAR = re.compile(r"\d{4}")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")  # fmt: skip
 
@@ -26,6 +38,12 @@ _SETTINGS = {
     "TIMEZONE": SITE_TIMEZONE,
     "RETURN_AS_TIMEZONE_AWARE": True,
 }
+
+
+@cache
+def known_languages() -> frozenset[str]:
+    """The ISO 639-1 codes dateparser has data for: the languages a site may have."""
+    return frozenset(code for code in language_order if len(code) == 2 and code.isalpha())
 
 
 @cache
@@ -46,7 +64,7 @@ def _month_numbers(lang: str) -> dict[str, int]:
 
 def find_date_text(text: str) -> str | None:
     """The part of a line that looks like a date: "Press release 24 September 2019"."""
-    match = _ISO.search(text) or _DAY_MONTH_YEAR.search(text)
+    match = _ISO.search(text) or _DAY_MONTH_YEAR.search(text) or _DOTTED.search(text)
     return match.group(0) if match else None
 
 
@@ -60,9 +78,17 @@ def parse_site_date(text: str | None, lang: str) -> dt.date | None:
             return dt.date(*map(int, iso.groups()))
         except ValueError:
             return None
+    if dotted := _DOTTED.search(text):
+        try:
+            return dt.date(int(dotted[3]), int(dotted[2]), int(dotted[1]))
+        except ValueError:
+            return None
     match = _DAY_MONTH_YEAR.search(text)
     if match is None:
-        return None
+        # Another script's or order's date, read by dateparser in the page's
+        # language; it returns nothing without a day, a month and a year.
+        parsed = _parser(lang).get_date_data(text).date_obj if _YEAR.search(text) else None
+        return parsed.date() if parsed else None
     # The site's own format, "DD Month YYYY", read with dateparser's month
     # names directly: a thousand times faster than its locale search.
     month = _month_numbers(lang).get(match[2].casefold())

@@ -7,11 +7,15 @@ overrides what changed (``MainSiteV2(MainSiteV1)``), and ``LAYOUTS`` points
 at the version in force.
 """
 
+from crawler.pages.auto import AutoLayout
 from crawler.pages.base import Layout
 from crawler.pages.main import MainSiteV1
 from crawler.pages.mission import MissionSiteV1
 
-# The versions in force, by the name a sites file gives them: the one list of layouts.
-LAYOUTS: dict[str, type[Layout]] = {layout.name: layout for layout in (MainSiteV1, MissionSiteV1)}
+# The versions in force, by the name a sites file gives them: the one list of
+# layouts. "auto" reads each page with the layout whose markup it shows.
+LAYOUTS: dict[str, type[Layout]] = {
+    layout.name: layout for layout in (MainSiteV1, MissionSiteV1, AutoLayout)
+}
 
 __all__ = ["LAYOUTS", "Layout"]

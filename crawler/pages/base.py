@@ -1,5 +1,6 @@
 """What every layout offers: listing URLs, listing items, article fields, and the
-site's rules (URL identity, release keys, two-language pages, boilerplate, dates).
+site's rules (URL identity, release keys, two-language pages, boilerplate, dates),
+and which layout reads a page (``detect``: a host may run another CMS than stated).
 
 Nothing outside a layout knows a site's rules: the spider and the pipelines
 ask the site's layout, and storage receives the values it computed.
@@ -22,8 +23,9 @@ from crawler.normalize.bilingual import languages_of
 from crawler.normalize.body import Boilerplate
 from crawler.normalize.dates import parse_site_date
 from crawler.normalize.text import clean_text
-from crawler.urls import canonical_url
-from storage.records import number_key
+from crawler.pages.chrome import ministry_boilerplate
+from crawler.urls import canonical_url, without_prefix
+from storage.records import fitted_key, number_key
 
 # What the ministry's sites put in a <title> besides the article's title.
 MINISTRY_NAMES = (
@@ -33,14 +35,13 @@ MINISTRY_NAMES = (
     "министерство иностранных дел азербайджанской республики",
 )
 TITLE_SEPARATORS = (" | ", " – ", " — ", " - ")
-# Chrome the ministry's CMSs share (SITE_FACTS.md): share labels, the archive
-# link after a body, privacy links, footers.
-MINISTRY_BOILERPLATE = Boilerplate.of(
-    lines=("Share this page", "Paylaş", "Поделиться",
-           "Search in archive", "Arxivdə axtar", "Поиск в архиве",
-           "Privacy Policy", "Gizlilik Siyasəti", "Политика конфиденциальности"),
-    prefixes=("All rights reserved", "Bütün hüquqlar qorunur", "Все права защищены"),
-)  # fmt: skip
+# Chrome the ministry's CMSs share, in every language (crawler.pages.chrome).
+MINISTRY_BOILERPLATE = ministry_boilerplate()
+# A numbered release's number as its slug opens with it, on the main site and on
+# missions alike: /en/news/no43820-..., /en/news/3605/no43823-..., /de/news/no43823-...
+RELEASE_NUMBER_IN_SLUG = re.compile(
+    r"^/[a-z]{2}/news/(?:\d+/)?no(?P<number>\d{3})(?P<year>\d{2})(?:-[^/]*)?$"
+)
 
 
 class Layout:
@@ -61,9 +62,17 @@ class Layout:
     boilerplate: ClassVar[Boilerplate] = Boilerplate()
     #: A path rule of URL identity beyond crawler.urls's: (pattern, replacement).
     identity_rule: ClassVar[tuple[re.Pattern[str], str] | None] = None
+    #: Path prefixes the site ignores: /index.php/en/news/x is /en/news/x (SITE_FACTS.md).
+    ignored_prefixes: ClassVar[tuple[str, ...]] = ("/index.php",)
+    #: A release's number in its URL, as a path pattern with ``number`` and
+    #: ``year`` groups: the release key of a page whose title shows no number.
+    slug_number: ClassVar[re.Pattern[str] | None] = RELEASE_NUMBER_IN_SLUG
     #: The slug un-numbered releases share across languages, as a path pattern
     #: with a ``slug`` group; None: the layout's releases share none.
     release_slug: ClassVar[re.Pattern[str] | None] = None
+    #: CSS queries of which any finding something says a page has this layout's
+    #: article markup (``detect``); empty: nothing tells.
+    article_markers: ClassVar[tuple[str, ...]] = ()
 
     #: Path of listing page N of a language; {lang} and {page} are filled in.
     listing_path: ClassVar[str] = "/{lang}/news?page={page}"
@@ -80,15 +89,25 @@ class Layout:
     @classmethod
     def canonical_url(cls, url: str) -> str:
         """The identity of a URL of this site, for comparing, never for fetching."""
-        return canonical_url(url, cls.identity_rule)
+        return canonical_url(url, cls.identity_rule, cls.ignored_prefixes)
+
+    @classmethod
+    def path(cls, url: str) -> str:
+        """The URL's path as the site means it: without the prefixes it ignores."""
+        return without_prefix(urlsplit(url).path, cls.ignored_prefixes)
 
     @classmethod
     def release_key(cls, doc_number: str | None, url: str) -> str | None:
-        """What a release's languages share: its number, else the layout's slug."""
+        """What a release's languages share: its number (from the title, else
+        from the slug), else the layout's slug; None for an item of its own.
+        Long slugs are shortened to fit the archive (storage.records.fitted_key)."""
         if doc_number:
             return number_key(doc_number)
-        if cls.release_slug is not None and (match := cls.release_slug.match(urlsplit(url).path)):
-            return f"slug:{match['slug']}"
+        path = cls.path(url)
+        if cls.slug_number is not None and (match := cls.slug_number.match(path)):
+            return number_key(f"{match['number']}/{match['year']}")
+        if cls.release_slug is not None and (match := cls.release_slug.match(path)):
+            return fitted_key(f"slug:{match['slug']}")
         return None
 
     @classmethod
@@ -97,9 +116,24 @@ class Layout:
         return parse_site_date(text, lang)
 
     @classmethod
-    def two_languages(cls, title: str, url: str) -> tuple[str, str] | None:
-        """(first, second) language of a two-language page, or None."""
-        return languages_of(title, urlsplit(url).path)
+    def two_languages(
+        cls, title: str, url: str, lang: str, paragraphs: tuple[str, ...]
+    ) -> tuple[str, str] | None:
+        """(first, second) language of a two-language page, or None: decided by
+        what the page holds (crawler.normalize.bilingual.languages_of)."""
+        return languages_of(title, cls.path(url), lang, paragraphs)
+
+    @classmethod
+    def shows(cls, page: etree._Element) -> bool:
+        """Whether a page has this layout's article markup."""
+        return any(select(page, query) for query in cls.article_markers)
+
+    @classmethod
+    def detect(cls, selector: Selector) -> type[Layout]:
+        """The layout that reads this page: this one, unless a layout overrides
+        this to recognise another CMS's markup (a host may run another CMS than
+        the sites file says)."""
+        return cls
 
     @classmethod
     def listing_url(cls, base_url: str, lang: str, page: int) -> str:
@@ -201,10 +235,12 @@ def article_title(
     article: etree._Element,
     heading_queries: tuple[str, ...],
     site_names: tuple[str, ...],
-) -> str | None:
-    """The article's heading; failing that og:title; failing that <title> less the site."""
+) -> tuple[str | None, bool]:
+    """The article's heading; failing that og:title; failing that <title> less
+    the site. And whether it came from a fallback rather than the heading."""
+    if heading := first_of(article, heading_queries):
+        return heading, False
     return (
-        first_of(article, heading_queries)
-        or first_of(page, ('meta[property="og:title"]::attr(content)',))
+        first_of(page, ('meta[property="og:title"]::attr(content)',))
         or title_from_page_title(first_text(select(page, "title")), site_names)
-    )
+    ), True

@@ -34,10 +34,10 @@ class MainSiteV1(Layout):
         lines=("news banner image Desktop", "news banner image Mobile")
     )
     # A numbered release's slug is decoration: /en/news/no43820-head-of-the-press-service
-    # is /en/news/no43820 (SITE_FACTS.md).
-    identity_rule = (re.compile(r"^(/(?:az|en|ru)/news/no\d{5})-[^/]+$"), r"\1")
+    # is /en/news/no43820 (SITE_FACTS.md); in any language the CMS serves.
+    identity_rule = (re.compile(r"^(/[a-z]{2}/news/no\d{5})-[^/]+$"), r"\1")
     # An un-numbered release's slug is shared by its pages in every language.
-    release_slug = re.compile(r"^/(?:az|en|ru)/news/(?P<slug>[^/?#]+)$")
+    release_slug = re.compile(r"^/[a-z]{2}/news/(?P<slug>[^/?#]+)$")
 
     # Listing: news (/{lang}/news) and category (/{lang}/category/...) pages.
     listing_items = (
@@ -67,6 +67,12 @@ class MainSiteV1(Layout):
     article_category = ("span.section_articleInner_body_information--category",)
     article_info_line = ("div.section_articleInner_body_information",)
     article_body = ("div.section_articleInner_body_content--description",)
+    # What tells a page of this CMS, on any host (a host under mfa.gov.az may run it).
+    article_markers = (
+        "div.section_articleInner_body_content--description",
+        "section.section_articleInner",
+        "div.section_articleInner_body_information",
+    )
 
     @classmethod
     def parse_article(cls, selector: Selector, url: str) -> ArticleFields:
@@ -75,14 +81,20 @@ class MainSiteV1(Layout):
         date_text = first_of(article, cls.article_date)
         category = first_of(article, cls.article_category)
         info_line = first_of(article, cls.article_info_line)
+        fallbacks = []
         if info_line and not date_text:
             # One text line, "Press release 24 September 2019": split it.
             date_text = find_date_text(info_line)
+            fallbacks.append("date")
             if not category:
                 category = clean_text(info_line.replace(date_text or "", "")) or None
+        title, title_fell_back = article_title(page, article, cls.article_heading, cls.site_names)
+        if title_fell_back:
+            fallbacks.append("title")
         return ArticleFields(
-            title=article_title(page, article, cls.article_heading, cls.site_names),
+            title=title,
             date_text=date_text,
             category=category,
             body_html=inner_html(article, cls.article_body),
+            fallbacks=tuple(fallbacks),
         )

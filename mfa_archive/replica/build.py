@@ -6,6 +6,7 @@ generated replicas of thousands of articles.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -31,9 +32,10 @@ from mfa_archive.replica.templates import (
 @dataclass
 class SiteSpec:
     name: str
-    layout: str
+    layout: str  # as the sites file states it ("auto": not stated)
     languages: list[str]
     city: str = ""
+    cms: str = ""  # the CMS its pages are rendered in, if not its layout's ("main", "mission")
     per_page: int = 10
     overlap: int = 0
     past_last: dict[str, str] | None = None  # lang -> "empty" | "404" | "redirect"
@@ -43,6 +45,11 @@ class SiteSpec:
     @classmethod
     def from_toml(cls, entry: dict[str, Any]) -> SiteSpec:
         return cls(**entry)
+
+    @property
+    def renders(self) -> str:
+        """The CMS whose markup its pages have: the layout that must read them."""
+        return self.cms or self.layout
 
 
 @dataclass
@@ -65,16 +72,22 @@ class Case:
     reject: str = ""
     duplicate_of: str = ""  # the case whose document this page is another copy of
     second_part: int | None = None  # a two-language page: where its Russian title stands
+    # The release key its translations share, for a page whose title has no
+    # number ("slug:...", or "no:438/23" from a mission's slug); None: its own.
+    release: str | None = None
+    # A statement on the same template as that case's, that must stay apart from it.
+    template_of: str = ""
 
 
 def render_page(article: ReplicaArticle, spec: SiteSpec) -> str:
-    if spec.layout == "main":
+    if spec.renders == "main":
         return render_main_article(article)
     return render_mission_article(article, spec.city)
 
 
-def expected_record(case: Case) -> dict[str, Any]:
-    """The record the crawler must make of a case, derived from the authored text."""
+def expected_record(case: Case, layout: str = "main") -> dict[str, Any]:
+    """The record the crawler must make of a case, derived from the authored text
+    (layout: the one that must read it, the CMS its site renders)."""
     if case.reject:
         return {"rejected": case.reject}
     article = case.article
@@ -82,12 +95,17 @@ def expected_record(case: Case) -> dict[str, Any]:
     paragraphs = [p for p in article.paragraphs if p.strip()]
     title = article.title[match.end() :] if match else article.title
     record: dict[str, Any] = {"duplicate_of": case.duplicate_of} if case.duplicate_of else {}
+    if case.template_of:
+        record["template_of"] = case.template_of
     common = {
         "site": article.site,
         "url": ORIGIN + article.path,
         "doc_number": match.group(1) if match else None,
         "category": article.category or None,
         "published_on": article.date.isoformat() if article.date else None,
+        "release_key": f"no:{match.group(1)}" if match else case.release,
+        "layout": layout,
+        "extraction": "fallback" if article.extra.get("markup") == "plain" else "selectors",
     }
     if case.second_part is None:
         return record | _text_fields(article.lang, title, paragraphs) | common
@@ -140,9 +158,11 @@ def build_replica(
             "listing": {"title": entry.title, "date_text": entry.date_text,
                         "category": entry.category or None},
         }  # fmt: skip
+        if aliases := article.extra.get("aliases"):
+            meta["aliases"] = list(aliases)  # other spellings of its URL, served and listed
         _write_json(case_dir / "meta.json", meta)
         if write_expected:
-            _write_json(case_dir / "expected.json", expected_record(case))
+            _write_json(case_dir / "expected.json", expected_record(case, spec.renders))
 
     for spec in specs:
         site_dir = root / "sites" / spec.name
@@ -161,6 +181,9 @@ def _listing_entries(
         a = case.article
         if a.site == spec.name and a.lang == lang:
             dated.append((a.date or dt.date.min, _listing_entry(a, spec)))
+            for alias in a.extra.get("aliases", ()):  # listed again, under another spelling
+                entry = _listing_entry(a, spec)
+                dated.append((a.date or dt.date.min, dataclasses.replace(entry, href=alias)))
     for item in listed_only:
         if item.site == spec.name and item.lang == lang:
             date_text = _listing_date(item.date, lang, spec)
@@ -174,7 +197,7 @@ def _listing_entries(
 
 
 def _listing_date(day: dt.date, lang: str, spec: SiteSpec) -> str:
-    return site_date(day, lang) if spec.layout == "main" else day.isoformat()
+    return site_date(day, lang) if spec.renders == "main" else day.isoformat()
 
 
 def _listing_entry(article: ReplicaArticle, spec: SiteSpec) -> ListingEntry:
@@ -183,7 +206,7 @@ def _listing_entry(article: ReplicaArticle, spec: SiteSpec) -> ListingEntry:
         date_text = article.listing_date
     else:
         date_text = _listing_date(article.date, article.lang, spec) if article.date else ""
-    category = article.category if spec.layout == "main" else ""
+    category = article.category if spec.renders == "main" else ""
     href = article.extra.get("listing_href", article.path)  # e.g. with tracking parameters
     return ListingEntry(href, article.title, category, date_text)
 
@@ -198,7 +221,7 @@ def _write_listing(site_dir: Path, spec: SiteSpec, lang: str, entries: list[List
     listing_dir.mkdir(parents=True, exist_ok=True)
 
     def render(items: Sequence[ListingEntry], page: int) -> str:
-        if spec.layout == "main":
+        if spec.renders == "main":
             return render_main_listing(items, lang, page, len(pages))
         return render_mission_listing(items, lang, spec.city)
 

@@ -98,10 +98,11 @@ def load_sites(root: Path) -> dict[str, ReplicaSite]:
                 site.routes[key] = file
     for meta_file in sorted((root / "cases").glob("*/meta.json")):
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        parts = urlsplit(meta["url"])
-        sites[meta["site"]].routes[url_key(parts.path, parts.query)] = meta_file.with_name(
-            "page.html"
-        )
+        for url in (meta["url"], *meta.get("aliases", ())):  # every spelling of its URL
+            parts = urlsplit(url)
+            sites[meta["site"]].routes[url_key(parts.path, parts.query)] = meta_file.with_name(
+                "page.html"
+            )
     return sites
 
 

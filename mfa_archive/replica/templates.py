@@ -2,8 +2,9 @@
 
 The main-site markup follows ../shared/SITE_FACTS.md where it documents the
 live site (listing classes, body container, boilerplate texts); everything
-else (page chrome, the category-and-date line, the whole mission layout) is
-invented and listed in fixtures/README.md.  Bodies carry the noise a real CMS
+else (page chrome, the category-and-date line, the whole mission layout, and
+a plainer mission markup without its classes) is invented and listed in
+fixtures/README.md.  Bodies carry the noise a real CMS
 leaves behind (nested spans, inline styles, ``&nbsp;``, zero-width spaces,
 trailing ``<br>``, empty paragraphs), drawn from a seeded generator so that a
 page renders the same bytes every time.
@@ -16,6 +17,7 @@ import html
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 ORIGIN = "{{origin}}"  # replaced by the server with the site's own scheme://host:port
 
@@ -47,7 +49,13 @@ FOOTER_RIGHTS = {
     "ru": "Все права защищены. Для использования любых лицензионных материалов свяжитесь с нами.",
 }
 PRIVACY = {"en": "Privacy Policy", "az": "Gizlilik Siyasəti", "ru": "Политика конфиденциальности"}
-SEARCH_IN_ARCHIVE = {"en": "Search in archive", "az": "Arxivdə axtar", "ru": "Поиск в архиве"}
+# The mission sites' archive link; de, bg and it are invented (crawler/pages/chrome.py).
+SEARCH_IN_ARCHIVE = {
+    "en": "Search in archive", "az": "Arxivdə axtar", "ru": "Поиск в архиве",
+    "de": "Im Archiv suchen", "bg": "Търсене в архива", "it": "Cerca nell'archivio",
+}  # fmt: skip
+# Older mission pages end with their news navigation (SITE_FACTS.md).
+NEWS_NAVIGATION = ("back news", "prev news")
 
 
 def site_date(day: dt.date, lang: str) -> str:
@@ -69,7 +77,8 @@ class ReplicaArticle:
     listing_date: str | None = None  # None: the page's own date, as the site writes it
     show_title: bool = True
     noise_seed: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+    # listing_href, aliases (other spellings of its URL), markup ("plain"), navigation
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # -- body noise ----------------------------------------------------------------
@@ -292,13 +301,35 @@ def _mission_page(lang: str, city: str, main: str) -> str:
 def render_mission_article(article: ReplicaArticle, city: str) -> str:
     lang = article.lang
     title = html.escape(article.title) if article.show_title else ""
+    day = article.date.isoformat() if article.date else ""
+    body = noisy_body(article.paragraphs, article.noise_seed)
+    back, prev = (
+        f'<a href="/{lang}/news">{NEWS_NAVIGATION[0]}</a>',
+        f'<a href="/{lang}/news?page=2">{NEWS_NAVIGATION[1]}</a>',
+    )
+    if article.extra.get("navigation"):  # an older page: navigation after the body
+        body += f'\n<p class="news-nav">{back} {prev}</p>'
+    archive = html.escape(SEARCH_IN_ARCHIVE[lang], quote=False)
+    if article.extra.get("markup") == "plain":
+        # None of the invented classes: what a real mission page may look like.
+        main = (
+            '<div class="page-content"><div class="item-page">'
+            f'<p class="created"><time>{day}</time></p><h1>{title}</h1>'
+            '<div class="share-tools"><a href="https://www.facebook.com/sharer/sharer.php">'
+            "f</a></div>"
+            f'<div itemprop="articleBody">\n{body}\n</div>'
+            f'<p class="archive"><a href="/{lang}/news">{archive}</a></p></div>'
+            '<aside class="sidebar"><h3>Useful links</h3><ul>'
+            f'<li><a href="/{lang}/consular">Consular services</a></li></ul></aside></div>'
+        )
+        return _mission_page(lang, city, main)
     main = (
         '<div class="news-single">'
-        f'<div class="news-single__date">{article.date.isoformat() if article.date else ""}</div>'
+        f'<div class="news-single__date">{day}</div>'
         f'<h1 class="news-single__title">{title}</h1>'
-        f'<div class="news-single__text">\n{noisy_body(article.paragraphs, article.noise_seed)}'
+        f'<div class="news-single__text">\n{body}'
         f'\n</div><a class="news-single__archive" href="/{lang}/news">'
-        f"{SEARCH_IN_ARCHIVE[lang]}</a></div>"
+        f"{archive}</a></div>"
     )
     return _mission_page(lang, city, main)
 
