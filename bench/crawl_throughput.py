@@ -10,7 +10,10 @@ run's start to finish for mfa-archive); peak RSS is that of the crawling
 process and its extraction workers together.
 
 Goals (issue #2): mfa-archive at least 60% of the bare spider's pages/s, and
-peak RSS under 300 MB.
+peak RSS under 300 MB. The mfa-archive crawl runs twice a round, with its
+captures (WARC files, the default) and with --no-warc: goal (issue #13),
+captures cost at most 10% of its pages/s; and the WARC bytes per article
+page, compressed.
 
     python bench/crawl_throughput.py [--articles 2000] [--rounds 3] [--json]
 """
@@ -88,18 +91,22 @@ def bare_round(sites: Path) -> dict:
     return {"pages": pages, "seconds": stats["elapsed_time_seconds"], "rss_mb": rss}
 
 
-def archive_round(sites: Path, workdir: Path) -> dict:
+def archive_round(sites: Path, workdir: Path, captures: bool = True) -> dict:
     db = workdir / "bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    warc = workdir / "bench.warc"  # beside the archive (crawler.warc.warc_dir_for)
+    for old in warc.glob("*.warc.gz"):
+        old.unlink()
     command = [sys.executable, "-m", "mfa_archive.cli", "crawl", "--db", f"sqlite:///{db}",
-               "--sites", str(sites)]  # fmt: skip
+               "--sites", str(sites), *([] if captures else ["--no-warc"])]  # fmt: skip
     _, rss = run_measured(command)
     engine = make_engine(f"sqlite:///{db}")
     run = get_run(engine, 1)
     engine.dispose()
+    warc_bytes = sum(path.stat().st_size for path in warc.glob("*.warc.gz"))
     return {"pages": run["pages_fetched"], "seconds": run["seconds"], "rss_mb": rss,
-            "documents": run["documents_new"]}  # fmt: skip
+            "documents": run["documents_new"], "warc_bytes": warc_bytes}  # fmt: skip
 
 
 def main() -> int:
@@ -124,18 +131,21 @@ def main() -> int:
                 if sites.exists():
                     break
                 time.sleep(0.1)
-            bare, ours = [], []
+            bare, ours, uncaptured = [], [], []
             for _ in range(args.rounds):
                 bare.append(bare_round(sites))
                 ours.append(archive_round(sites, workdir))
+                uncaptured.append(archive_round(sites, workdir, captures=False))
         finally:
             server.terminate()
             server.wait()
 
     best_bare = max(bare, key=lambda r: r["pages"] / r["seconds"])
     best_ours = max(ours, key=lambda r: r["pages"] / r["seconds"])
+    best_off = max(uncaptured, key=lambda r: r["pages"] / r["seconds"])
     bare_rate = best_bare["pages"] / best_bare["seconds"]
     ours_rate = best_ours["pages"] / best_ours["seconds"]
+    off_rate = best_off["pages"] / best_off["seconds"]
     result = {
         "articles": per_language * 3,
         "documents_stored": best_ours["documents"],
@@ -146,8 +156,13 @@ def main() -> int:
         "ratio": round(ours_rate / bare_rate, 2),
         "bare_peak_rss_mb": round(max(r["rss_mb"] for r in bare)),
         "mfa_archive_peak_rss_mb": round(max(r["rss_mb"] for r in ours)),
+        "no_warc_pages_per_s": round(off_rate, 1),
+        "captures_cost": round(1 - ours_rate / off_rate, 3),
+        "warc_bytes": best_ours["warc_bytes"],
+        "warc_bytes_per_article": round(best_ours["warc_bytes"] / best_ours["documents"]),
     }
-    result["goals_met"] = result["ratio"] >= 0.6 and result["mfa_archive_peak_rss_mb"] < 300
+    result["goals_met"] = (result["ratio"] >= 0.6 and result["mfa_archive_peak_rss_mb"] < 300
+                           and result["captures_cost"] <= 0.10)  # fmt: skip
     if args.json:
         print(json.dumps(result))
     else:
@@ -158,7 +173,10 @@ def main() -> int:
             f"  mfa-archive crawl   {result['mfa_archive_pages_per_s']:7.1f} pages/s "
             f"({result['mfa_archive_pages']} pages, {result['documents_stored']} documents), "
             f"peak RSS {result['mfa_archive_peak_rss_mb']} MB\n"
-            f"  ratio {result['ratio']} (goal >= 0.6), peak RSS goal < 300 MB"
+            f"  ratio {result['ratio']} (goal >= 0.6), peak RSS goal < 300 MB\n"
+            f"  with --no-warc      {result['no_warc_pages_per_s']:7.1f} pages/s: captures cost "
+            f"{result['captures_cost']:.1%} (goal <= 10%); "
+            f"{result['warc_bytes_per_article']:,} bytes of WARC per article page, compressed"
         )
     return 0 if result["goals_met"] else 1
 

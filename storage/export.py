@@ -25,9 +25,15 @@ from storage.reports import EXPORT_FIELDS
 # (pyarrow itself is 30 of them); 5,000 made it 140 MB.
 ROW_GROUP = 1_000
 
-_SOURCE = pa.struct([("site", pa.string()), ("url", pa.string()), ("title", pa.string()),
-                     ("match_rule", pa.string()), ("similarity", pa.float64())])  # fmt: skip
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
+# Where the source's response is kept (storage.reports.capture_record); its time as text.
+_CAPTURE = pa.struct([("warc_file", pa.string()), ("offset", pa.int64()), ("length", pa.int64()),
+                      ("record_id", pa.string()), ("record_type", pa.string()),
+                      ("payload_digest", pa.string()), ("status", pa.int32()),
+                      ("fetched_at", pa.string())])  # fmt: skip
+_SOURCE = pa.struct([("site", pa.string()), ("url", pa.string()), ("title", pa.string()),
+                     ("match_rule", pa.string()), ("similarity", pa.float64()),
+                     ("capture", _CAPTURE)])  # fmt: skip
 PARQUET_SCHEMA = pa.schema([
     ("id", pa.int64()), ("lang", pa.string()), ("doc_number", pa.string()),
     ("title", pa.string()), ("category", pa.string()), ("published_on", pa.date32()),
