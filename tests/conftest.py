@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from mfa_archive.replica.generate import generate_replica
-from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer
+from mfa_archive.replica.server import DEFAULT_ROOT, ReplicaServer, serving
 from storage.scratch import postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,3 +163,21 @@ def generated_replica(
         yield server, sites, cases
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def replica_crawl(request, tmp_path_factory) -> Iterator[tuple[str, ReplicaServer]]:
+    """One crawl of the replica per module and backend, for tests that only read
+    the archive it makes: the archive's URL and the server (still serving)."""
+    tmp = tmp_path_factory.mktemp("crawled")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            db = f"sqlite:///{tmp}/archive.db"
+        else:
+            db = stack.enter_context(postgres_database(request.getfixturevalue("postgres_server")))
+        server = stack.enter_context(serving())
+        sites = tmp / "sites.toml"
+        sites.write_text(server.sites_toml(), encoding="utf-8")
+        result = run_cli("crawl", "--db", db, "--sites", str(sites))
+        assert result.returncode == 1, result.stderr  # partial: the replica has rejects
+        yield db, server

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import feedparser
@@ -24,9 +24,8 @@ import pytest
 from mfa_archive.browse import columns, make_datasette, metadata
 from mfa_archive.browse.plugin import fold_search
 from storage.engine import make_engine
-from storage.scratch import postgres_database
 from storage.snapshot import copy_archive
-from tests.conftest import BACKENDS, ROOT, run_cli
+from tests.conftest import ROOT, run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER_ENV = "MFA_REQUIRE_BROWSER"
@@ -38,23 +37,11 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def crawled(request, tmp_path_factory) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def crawled(replica_crawl) -> str:
     """A crawl of the replica, on each backend: its URL."""
-    from mfa_archive.replica.server import serving
-
-    tmp = tmp_path_factory.mktemp("browse")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            db = f"sqlite:///{tmp}/archive.db"
-        else:
-            db = stack.enter_context(postgres_database(request.getfixturevalue("postgres_server")))
-        server = stack.enter_context(serving())
-        sites = tmp / "sites.toml"
-        sites.write_text(server.sites_toml(), encoding="utf-8")
-        result = run_cli("crawl", "--db", db, "--sites", str(sites))
-        assert result.returncode == 1, result.stderr
-        yield db
+    db, _ = replica_crawl
+    return db
 
 
 @pytest.fixture(scope="module")

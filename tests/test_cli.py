@@ -7,7 +7,6 @@ import io
 import json
 import os
 import stat
-from contextlib import ExitStack
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,8 +16,7 @@ import pytest
 from storage.archive import Archive
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.scratch import postgres_database
-from tests.conftest import BACKENDS, CASES, ROOT, load_case, run_cli
+from tests.conftest import CASES, ROOT, load_case, run_cli
 
 
 def assert_usage_error(result, message):
@@ -117,22 +115,10 @@ def test_history_of_a_document_never_edited(crawled):
     assert "@@" not in result.stdout  # no diff: nothing changed
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def crawled(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def crawled(replica_crawl):
     """One crawl of the replica shared by the read-command tests, on each backend."""
-    from mfa_archive.replica.server import serving
-
-    tmp = tmp_path_factory.mktemp("crawled")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            db = f"sqlite:///{tmp}/archive.db"
-        else:
-            db = stack.enter_context(postgres_database(request.getfixturevalue("postgres_server")))
-        server = stack.enter_context(serving())
-        sites = tmp / "sites.toml"
-        sites.write_text(server.sites_toml(), encoding="utf-8")
-        assert run_cli("crawl", "--db", db, "--sites", str(sites)).returncode == 1
-        yield db, server
+    return replica_crawl
 
 
 def test_search_prints_ranked_highlighted_results(crawled):
